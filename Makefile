@@ -1,0 +1,85 @@
+# captured: hardware-timestamped packet capture daemon.
+#   make            build build/captured and build/capctl
+#   make test       unit + system tests (root, real kernel)
+#   make SANITIZE=1 test   the same under ASan+UBSan, in build-san/
+#   make deps       install Debian packages (root)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+PKGS := libpcap libzstd zlib inih
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE -pthread \
+	-Iwriter -Icaptured -Icli -Iptp $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lzstd -lz -linih) -pthread
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build
+endif
+
+LIB_SRC := $(wildcard writer/*.c)
+CAPTURED_SRC := $(wildcard captured/*.c)
+CAPCTL_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CAPTURED_OBJ := $(CAPTURED_SRC:%.c=$(BUILD)/obj/%.o)
+CAPCTL_OBJ := $(CAPCTL_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Objects of the programs that unit tests may link (everything but main files).
+CAPTURED_LIBOBJ := $(filter-out $(BUILD)/obj/captured/main.o,$(CAPTURED_OBJ))
+CAPCTL_LIBOBJ := $(filter-out $(BUILD)/obj/cli/capctl.o,$(CAPCTL_OBJ))
+
+all: $(BUILD)/captured $(BUILD)/capctl
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libcapstore.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(BUILD)/captured: $(CAPTURED_OBJ) $(BUILD)/libcapstore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/capctl: $(CAPCTL_OBJ) $(BUILD)/libcapstore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CAPTURED_LIBOBJ) $(CAPCTL_LIBOBJ) $(BUILD)/libcapstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+units: $(UNIT_BIN)
+
+test: all units
+	BUILD=$(BUILD) tests/run.sh
+
+deps:
+	scripts/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/captured $(DESTDIR)$(SBINDIR)/captured
+	install -m 0755 $(BUILD)/capctl $(DESTDIR)$(BINDIR)/capctl
+	install -m 0644 man/capctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/captured-store.5 man/captured.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/captured.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all units test deps install clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,187 @@
+/* capctl slice: packets with from <= ts < to matching a libpcap filter, from
+ * every file of the store, in timestamp order.  The index decides which
+ * frames can hold such packets; only those are read and decoded. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capctl.h"
+#include "capfile.h"
+#include "slice.h"
+#include "store.h"
+#include "timearg.h"
+
+struct slice_opts {
+	int64_t from, to;
+	const char *out;
+	bool force, count, zstd;
+	enum pktout_format fmt;
+	char *filter;
+};
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int parse_opts(int argc, char **argv, struct slice_opts *o)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "format", required_argument, NULL, 'o' },
+		{ "compress", required_argument, NULL, 'z' },
+		{ "count", no_argument, NULL, 'c' },
+		{ 0 }
+	};
+	int64_t now = now_ns();
+	char err[512];
+	int ch;
+
+	o->from = 0;
+	o->to = INT64_MAX;
+	o->fmt = PKTOUT_PCAPNG;
+	while ((ch = getopt_long(argc, argv, "+w:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+		case 't':
+			if (timearg_parse(optarg, now, ch == 'f' ? &o->from : &o->to, err,
+					  sizeof(err))) {
+				capctl_err("--%s: %s", ch == 'f' ? "from" : "to", err);
+				return 2;
+			}
+			break;
+		case 'w': o->out = optarg; break;
+		case 'F': o->force = true; break;
+		case 'c': o->count = true; break;
+		case 'o':
+			if (!strcmp(optarg, "pcapng"))
+				o->fmt = PKTOUT_PCAPNG;
+			else if (!strcmp(optarg, "pcap"))
+				o->fmt = PKTOUT_PCAP;
+			else {
+				capctl_err("--format: '%s': want pcapng or pcap", optarg);
+				return 2;
+			}
+			break;
+		case 'z':
+			if (strcmp(optarg, "zstd")) {
+				capctl_err("--compress: '%s': only zstd", optarg);
+				return 2;
+			}
+			o->zstd = true;
+			break;
+		default:
+			capctl_err("usage: slice [--from T] [--to T] [-w FILE|-] [--force] "
+				   "[--format pcapng|pcap] [--compress zstd] [--count] [FILTER...]");
+			return 2;
+		}
+	}
+	if (o->from >= o->to) {
+		capctl_err("empty window: --from must be before --to");
+		return 2;
+	}
+	o->filter = join_args(argc - optind, argv + optind);
+	if (!o->filter) {
+		capctl_err("out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
+{
+	struct slice_opts o = { 0 };
+	struct slice *sl = NULL;
+	struct slice_result res;
+	struct store *st = NULL;
+	struct pktout *out = NULL;
+	char err[1024];
+	int rc;
+
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		goto out;
+	rc = 1;
+	st = store_open(ctx->store, false, err, sizeof(err));
+	if (!st) {
+		capctl_err("%s", err);
+		goto out;
+	}
+	sl = slice_create(st, o.from, o.to, o.filter, err, sizeof(err));
+	if (!sl) {
+		capctl_err("%s", err);
+		goto out;
+	}
+	if (!o.count) {
+		out = pktout_open(o.out, o.force, o.fmt, o.zstd, err, sizeof(err));
+		if (!out) {
+			capctl_err("%s", err);
+			goto out;
+		}
+	}
+	/* a reader that goes away (| head) ends the slice, quietly */
+	signal(SIGPIPE, SIG_IGN);
+	rc = slice_run(sl, out, &res, err, sizeof(err));
+	if (out) {
+		int cerr = pktout_close(out);
+
+		if (!rc && cerr && cerr != -EPIPE) {
+			snprintf(err, sizeof(err), "writing %s: %s", o.out ? o.out : "stdout",
+				 strerror(-cerr));
+			rc = cerr;
+		}
+		out = NULL;
+	}
+	if (rc == -EPIPE)
+		rc = 0;
+	if (rc) {
+		capctl_err("%s", err);
+		rc = 1;
+		goto out;
+	}
+	if (o.count)
+		printf("%" PRIu64 "\n", res.packets);
+	if (o.count || (o.out && strcmp(o.out, "-")))
+		fprintf(stderr, "capctl: %" PRIu64 " packets from %" PRIu64 " of %" PRIu64
+			" frames in %" PRIu64 " of %" PRIu64 " files\n", res.packets,
+			res.frames_read, res.frames_total, res.files_read, res.files_total);
+	if (res.damaged_frames)
+		capctl_err("warning: %" PRIu64 " damaged frames were skipped (see above)",
+			   res.damaged_frames);
+out:
+	if (out)
+		pktout_close(out);
+	slice_destroy(sl);
+	store_destroy(st);
+	free(o.filter);
+	return rc;
+}

@@ -1,0 +1,377 @@
+/* The slicing engine; see slice.h.
+ *
+ * Plan: every file whose index shows frames overlapping the window becomes
+ * a pending source, ordered by the smallest timestamp of those frames.
+ * Merge: a min-heap of open cursors keyed by (timestamp, file order); a
+ * pending file is opened only once the merge front reaches its smallest
+ * timestamp, so a long window over many files keeps few files open. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capfile.h"
+#include "cursor.h"
+#include "slice.h"
+
+#define MAX_PROGS 16
+
+struct prog {
+	uint16_t linktype;
+	uint32_t snaplen;
+	struct bpf_program bpf;
+};
+
+struct plan_file {
+	char *path;
+	size_t *frames, nframes;
+	int64_t min_ts;
+	size_t order;
+	int ifmap[CAPFILE_MAX_IF];
+	const struct bpf_program *progs[CAPFILE_MAX_IF];
+	size_t nidb;
+};
+
+struct slice {
+	struct store *st;
+	int64_t from, to;
+	char *filter;
+	struct prog progs[MAX_PROGS];
+	size_t nprogs;
+	struct plan_file *files;
+	size_t nfiles;
+	uint64_t files_total, frames_total;
+};
+
+/* libpcap compiles for a DLT; our IDBs hold LINKTYPE values.  libpcap maps
+ * one to the other when it opens a file, so open a file header in memory. */
+static pcap_t *pcap_for(uint16_t linktype, uint32_t snaplen, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	uint32_t h[6] = { 0xA1B23C4Du, 2u | 4u << 16, 0, 0, snaplen ? snaplen : 262144,
+			  linktype };
+	FILE *fp = fmemopen(h, sizeof(h), "r");
+	pcap_t *p;
+
+	if (!fp) {
+		snprintf(err, errlen, "fmemopen: %s", strerror(errno));
+		return NULL;
+	}
+	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!p) {
+		fclose(fp);
+		snprintf(err, errlen, "link type %u: %s", linktype, ebuf);
+	}
+	return p;
+}
+
+static const struct bpf_program *prog_for(struct slice *sl, uint16_t linktype,
+					  uint32_t snaplen, char *err, size_t errlen)
+{
+	struct prog *pr;
+	pcap_t *p;
+
+	if (!sl->filter[0])
+		return NULL;
+	for (size_t i = 0; i < sl->nprogs; i++)
+		if (sl->progs[i].linktype == linktype && sl->progs[i].snaplen == snaplen)
+			return &sl->progs[i].bpf;
+	if (sl->nprogs == MAX_PROGS) {
+		snprintf(err, errlen, "too many link types in one slice");
+		errno = E2BIG;
+		return NULL;
+	}
+	pr = &sl->progs[sl->nprogs];
+	p = pcap_for(linktype, snaplen, err, errlen);
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (pcap_compile(p, &pr->bpf, sl->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "filter '%s': %s", sl->filter, pcap_geterr(p));
+		pcap_close(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	pcap_close(p);
+	pr->linktype = linktype;
+	pr->snaplen = snaplen;
+	sl->nprogs++;
+	return &pr->bpf;
+}
+
+static bool overlaps(const struct capindex_entry *e, int64_t from, int64_t to)
+{
+	return e->packets && !(e->flags & (CAPINDEX_F_HEADER | CAPINDEX_F_STATS)) &&
+	       (int64_t)e->ts_max >= from && (int64_t)e->ts_min < to;
+}
+
+/* Chooses the frames of one file; keeps the file in the plan if any. */
+static int plan_file(struct slice *sl, const char *path, size_t order, char *err,
+		     size_t errlen)
+{
+	struct plan_file pf = { .order = order, .min_ts = INT64_MAX };
+	struct capfile_r *r = capfile_r_open(path, err, errlen);
+	struct plan_file *v;
+	int e = 0;
+
+	if (!r)
+		return errno == ENOENT ? 0 : -errno;   /* gone: retention */
+	pf.frames = malloc((capfile_r_nframes(r) + 1) * sizeof(size_t));
+	pf.path = strdup(path);
+	if (!pf.frames || !pf.path) {
+		e = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < capfile_r_nframes(r); i++) {
+		const struct capindex_entry *en = capfile_r_entry(r, i);
+
+		if (!en->flags)
+			sl->frames_total++;
+		if (!overlaps(en, sl->from, sl->to))
+			continue;
+		pf.frames[pf.nframes++] = i;
+		if ((int64_t)en->ts_min < pf.min_ts)
+			pf.min_ts = (int64_t)en->ts_min;
+	}
+	if (!pf.nframes)
+		goto out;
+	pf.nidb = capfile_r_nidb(r) < CAPFILE_MAX_IF ? capfile_r_nidb(r) : CAPFILE_MAX_IF;
+	for (size_t i = 0; i < pf.nidb; i++) {
+		const struct pcapng_idb *idb = capfile_r_idb(r, i);
+
+		pf.ifmap[i] = -1;
+		pf.progs[i] = prog_for(sl, idb->linktype, idb->snaplen, err, errlen);
+		if (!pf.progs[i] && sl->filter[0]) {
+			e = -errno;
+			goto out;
+		}
+	}
+	v = realloc(sl->files, (sl->nfiles + 1) * sizeof(*v));
+	if (!v) {
+		e = -ENOMEM;
+		goto out;
+	}
+	sl->files = v;
+	sl->files[sl->nfiles++] = pf;
+	pf.frames = NULL;
+	pf.path = NULL;
+out:
+	free(pf.frames);
+	free(pf.path);
+	capfile_r_close(r);
+	return e;
+}
+
+static int cmp_plan(const void *a, const void *b)
+{
+	const struct plan_file *x = a, *y = b;
+
+	if (x->min_ts != y->min_ts)
+		return x->min_ts < y->min_ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+struct slice *slice_create(struct store *st, int64_t from, int64_t to, const char *filter,
+			   char *err, size_t errlen)
+{
+	struct slice *sl = calloc(1, sizeof(*sl));
+	struct store_file *list = NULL;
+	char path[4096];
+	size_t n = 0;
+	int e = ENOMEM;
+
+	snprintf(err, errlen, "out of memory");
+	if (!sl || !(sl->filter = strdup(filter ? filter : "")))
+		goto fail;
+	sl->st = st;
+	sl->from = from;
+	sl->to = to;
+	/* check the filter even when no file is chosen */
+	if (sl->filter[0] && !prog_for(sl, 1, 262144, err, errlen)) {
+		e = errno;
+		goto fail;
+	}
+	e = -store_list(st, &list, &n);
+	if (e) {
+		snprintf(err, errlen, "%s: %s", store_dir(st), strerror(e));
+		goto fail;
+	}
+	sl->files_total = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", store_dir(st), list[i].name);
+		e = -plan_file(sl, path, i, err, errlen);
+		if (e)
+			goto fail;
+	}
+	free(list);
+	if (sl->nfiles)
+		qsort(sl->files, sl->nfiles, sizeof(*sl->files), cmp_plan);
+	return sl;
+fail:
+	free(list);
+	slice_destroy(sl);
+	errno = e;
+	return NULL;
+}
+
+void slice_destroy(struct slice *sl)
+{
+	if (!sl)
+		return;
+	for (size_t i = 0; i < sl->nprogs; i++)
+		pcap_freecode(&sl->progs[i].bpf);
+	for (size_t i = 0; i < sl->nfiles; i++) {
+		free(sl->files[i].path);
+		free(sl->files[i].frames);
+	}
+	free(sl->files);
+	free(sl->filter);
+	free(sl);
+}
+
+/* ---- merge ---- */
+
+struct head {
+	struct cursor *c;
+	struct plan_file *pf;
+	struct cursor_pkt p;
+};
+
+static bool before(const struct head *a, const struct head *b)
+{
+	return a->p.ts != b->p.ts ? a->p.ts < b->p.ts : a->pf->order < b->pf->order;
+}
+
+static void sift_down(struct head *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		struct head t;
+
+		if (l < n && before(&h[l], &h[m]))
+			m = l;
+		if (l + 1 < n && before(&h[l + 1], &h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void sift_up(struct head *h, size_t i)
+{
+	while (i && before(&h[i], &h[(i - 1) / 2])) {
+		struct head t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/* Opens a planned file, maps its interfaces into out, and reads its first
+ * packet.  Returns 1 if it has one (pushed on the heap), 0 if not. */
+static int activate(struct slice *sl, struct plan_file *pf, struct pktout *out,
+		    struct head *heap, size_t *nheap, struct slice_result *res, char *err,
+		    size_t errlen)
+{
+	struct head h = { .pf = pf };
+	struct capfile_r *r;
+
+	h.c = cursor_create(pf->path, pf->frames, pf->nframes, sl->from, sl->to,
+			    sl->filter[0] ? pf->progs : NULL, pf->nidb, err, errlen);
+	if (!h.c) {
+		if (errno == ENOENT) {
+			fprintf(stderr, "capctl: %s was deleted (retention) during the slice; its "
+				"packets are missing from the output\n", pf->path);
+			return 0;
+		}
+		return -errno;
+	}
+	res->files_read++;
+	if (out) {
+		r = capfile_r_open(pf->path, err, errlen);
+		for (size_t i = 0; r && i < pf->nidb; i++) {
+			size_t len;
+			const uint8_t *blk = capfile_r_idb_block(r, i, &len);
+
+			pf->ifmap[i] = pktout_add_if(out, blk, len, capfile_r_idb(r, i), err,
+						     errlen);
+			if (pf->ifmap[i] < 0) {
+				capfile_r_close(r);
+				cursor_destroy(h.c);
+				return -EINVAL;
+			}
+		}
+		capfile_r_close(r);
+	}
+	if (cursor_next(h.c, &h.p) != 1) {
+		res->frames_read += cursor_frames_read(h.c);
+		res->damaged_frames += cursor_damaged(h.c);
+		cursor_destroy(h.c);
+		return 0;
+	}
+	heap[(*nheap)++] = h;
+	sift_up(heap, *nheap - 1);
+	return 1;
+}
+
+int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, char *err,
+	      size_t errlen)
+{
+	struct head *heap = calloc(sl->nfiles + 1, sizeof(*heap));
+	size_t nheap = 0, pending = 0;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->files_total = sl->files_total;
+	res->frames_total = sl->frames_total;
+	if (!heap) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (;;) {
+		struct head *top;
+
+		while (pending < sl->nfiles &&
+		       (!nheap || sl->files[pending].min_ts <= (int64_t)heap[0].p.ts)) {
+			rc = activate(sl, &sl->files[pending++], out, heap, &nheap, res, err,
+				      errlen);
+			if (rc < 0)
+				goto out;
+		}
+		if (!nheap)
+			break;
+		top = &heap[0];
+		res->packets++;
+		if (out) {
+			rc = pktout_packet(out, (uint32_t)top->pf->ifmap[top->p.ifid], top->p.ts,
+					   top->p.data, top->p.caplen, top->p.origlen,
+					   top->p.flags, top->p.queue);
+			if (rc) {
+				snprintf(err, errlen, "writing: %s", strerror(-rc));
+				goto out;
+			}
+		}
+		if (cursor_next(top->c, &top->p) != 1) {
+			res->frames_read += cursor_frames_read(top->c);
+			res->damaged_frames += cursor_damaged(top->c);
+			cursor_destroy(top->c);
+			heap[0] = heap[--nheap];
+		}
+		sift_down(heap, nheap, 0);
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < nheap; i++) {
+		res->frames_read += cursor_frames_read(heap[i].c);
+		cursor_destroy(heap[i].c);
+	}
+	free(heap);
+	return rc;
+}

@@ -1,0 +1,443 @@
+/* Writing one store file; see capfile.h and capindex.h for the layout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "capfile.h"
+#include "comp.h"
+
+#define HEADER_LEVEL 3
+
+struct capfile_w {
+	int fd, idx_fd;             /* idx_fd: sidecar of a plain file, else -1 */
+	bool plain;
+	char *part, *final, *idx_part, *idx_final;
+	uint64_t off, idx_off;      /* end of the last good frame / record */
+	uint64_t bytes_in;
+	struct obuf out;
+	const struct comp_ops *ops; /* of the open frame; NULL: none open */
+	void *zstd_ctx, *stored_ctx, *none_ctx;
+	struct capindex_entry cur;
+	struct capindex_entry *ents;
+	size_t nent, cap;
+};
+
+static int pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void *ctx_for(struct capfile_w *w, const struct comp_ops *ops)
+{
+	void **slot = ops == &comp_zstd_ops ? &w->zstd_ctx :
+		      ops == &comp_stored_ops ? &w->stored_ctx : &w->none_ctx;
+
+	if (!*slot)
+		*slot = ops->create();
+	return *slot;
+}
+
+static int add_entry(struct capfile_w *w, const struct capindex_entry *e)
+{
+	if (w->nent == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct capindex_entry *p = realloc(w->ents, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		w->ents = p;
+		w->cap = cap;
+	}
+	w->ents[w->nent++] = *e;
+	return 0;
+}
+
+static int begin_frame(struct capfile_w *w, int level, uint32_t flags)
+{
+	void *ctx;
+	int err;
+
+	if (w->plain)
+		level = COMP_LEVEL_PLAIN;
+	w->ops = comp_for_level(level);
+	ctx = ctx_for(w, w->ops);
+	if (!ctx)
+		return -ENOMEM;
+	err = w->ops->begin(ctx, level);
+	if (err)
+		return err;
+	memset(&w->cur, 0, sizeof(w->cur));
+	w->cur.seq = (uint32_t)w->nent;
+	w->cur.flags = flags;
+	w->cur.level = (int8_t)level;
+	w->cur.clock_worst_ns = INT64_MIN;
+	obuf_reset(&w->out);
+	/* a compressed data frame is preceded by its record: leave room */
+	if (!w->plain && w->nent > 0) {
+		if (obuf_reserve(&w->out, CAPINDEX_REC_SIZE))
+			return -ENOMEM;
+		w->out.len = CAPINDEX_REC_SIZE;
+	}
+	return 0;
+}
+
+static int feed(struct capfile_w *w, const void *data, size_t len)
+{
+	int err = w->ops->feed(ctx_for(w, w->ops), data, len, &w->out);
+
+	if (!err)
+		w->cur.usize += (uint32_t)len;
+	return err;
+}
+
+/* Ends the open frame and puts it (and its record) on disk. */
+static int end_frame(struct capfile_w *w)
+{
+	struct capindex_entry *e = &w->cur;
+	uint8_t rec[CAPINDEX_REC_SIZE];
+	bool first = w->nent == 0;
+	int err;
+
+	err = w->ops->end(ctx_for(w, w->ops), &w->out);
+	w->ops = NULL;
+	if (err)
+		return err;
+	if (w->plain) {
+		e->offset = w->off;
+		e->csize = (uint32_t)w->out.len;
+		err = pwrite_all(w->fd, w->out.data, w->out.len, w->off);
+		if (!err) {
+			capindex_put_record(rec, e);
+			err = pwrite_all(w->idx_fd, rec, sizeof(rec), w->idx_off);
+		}
+		if (err)
+			goto undo;
+		w->off += e->csize;
+		w->idx_off += sizeof(rec);
+	} else if (first) {
+		/* the header frame comes first, its record after it */
+		e->offset = 0;
+		e->csize = (uint32_t)w->out.len;
+		capindex_put_record(rec, e);
+		err = obuf_append(&w->out, rec, sizeof(rec));
+		if (!err)
+			err = pwrite_all(w->fd, w->out.data, w->out.len, w->off);
+		if (err)
+			goto undo;
+		w->off += w->out.len;
+	} else {
+		e->offset = w->off + CAPINDEX_REC_SIZE;
+		e->csize = (uint32_t)(w->out.len - CAPINDEX_REC_SIZE);
+		capindex_put_record(w->out.data, e);
+		err = pwrite_all(w->fd, w->out.data, w->out.len, w->off);
+		if (err)
+			goto undo;
+		w->off += w->out.len;
+	}
+	w->bytes_in += e->usize;
+	return add_entry(w, e);
+undo:
+	/* never leave a partial frame behind: cut back to the last good end */
+	if (ftruncate(w->fd, (off_t)w->off) < 0)
+		err = err ? err : -errno;
+	if (w->plain && ftruncate(w->idx_fd, (off_t)w->idx_off) < 0)
+		err = err ? err : -errno;
+	return err;
+}
+
+static int write_header(struct capfile_w *w, const struct capfile_w_opts *o)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 65536, len, n;
+	int err = -ENOMEM;
+
+	buf = malloc(cap);
+	if (!buf)
+		goto out;
+	len = pcapng_put_shb(buf, cap, o->shb_hardware, o->shb_os, o->shb_userappl,
+			     o->shb_comment);
+	for (size_t i = 0; len && i < o->nidb; i++) {
+		n = pcapng_put_idb(buf + len, cap - len, &o->idbs[i]);
+		len = n ? len + n : 0;
+	}
+	err = -EINVAL;
+	if (!len)
+		goto out;
+	err = begin_frame(w, HEADER_LEVEL, CAPINDEX_F_HEADER);
+	if (!err)
+		err = feed(w, buf, len);
+	if (!err)
+		err = end_frame(w);
+out:
+	free(buf);
+	return err;
+}
+
+static char *concat(const char *a, const char *b)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+static int open_part(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+struct capfile_w *capfile_w_create(const struct capfile_w_opts *o)
+{
+	struct capfile_w *w = calloc(1, sizeof(*w));
+	int err = ENOMEM;
+
+	if (!w)
+		goto out;
+	w->fd = w->idx_fd = -1;
+	w->plain = o->plain;
+	w->final = strdup(o->path);
+	w->part = concat(o->path, CAPFILE_PART_SUFFIX);
+	if (!w->final || !w->part)
+		goto fail;
+	if (access(w->final, F_OK) == 0) {
+		err = EEXIST;
+		goto fail;
+	}
+	if (w->plain) {
+		w->idx_final = concat(o->path, CAPFILE_IDX_SUFFIX);
+		w->idx_part = w->idx_final ? concat(w->idx_final, CAPFILE_PART_SUFFIX) : NULL;
+		if (!w->idx_part)
+			goto fail;
+	}
+	w->fd = open_part(w->part);
+	if (w->fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	if (w->plain) {
+		w->idx_fd = open(w->idx_part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (w->idx_fd < 0) {
+			err = errno;
+			unlink(w->part);
+			goto fail;
+		}
+	}
+	err = -write_header(w, o);
+	if (err) {
+		unlink(w->part);
+		if (w->idx_part)
+			unlink(w->idx_part);
+		goto fail;
+	}
+	return w;
+fail:
+	capfile_w_destroy(w);
+out:
+	errno = err;
+	return NULL;
+}
+
+int capfile_w_feed(struct capfile_w *w, const struct batch *b, int level)
+{
+	struct capindex_entry *e = &w->cur;
+	int err;
+
+	if (!w->ops) {
+		err = begin_frame(w, level, 0);
+		if (err)
+			return err;
+	}
+	err = feed(w, b->data, b->len);
+	if (err || !b->packets)
+		return err;
+	if (!e->packets) {
+		e->ts_first = b->ts_first;
+		e->ts_min = b->ts_min;
+		e->ts_max = b->ts_max;
+	}
+	e->ts_last = b->ts_last;
+	e->ts_min = b->ts_min < e->ts_min ? b->ts_min : e->ts_min;
+	e->ts_max = b->ts_max > e->ts_max ? b->ts_max : e->ts_max;
+	e->packets += b->packets;
+	e->bytes += b->bytes;
+	e->capbytes += b->capbytes;
+	return 0;
+}
+
+size_t capfile_w_pending(const struct capfile_w *w)
+{
+	return w->ops ? w->cur.usize : 0;
+}
+
+int capfile_w_flush(struct capfile_w *w, uint64_t *lost)
+{
+	uint32_t packets = w->cur.packets;
+	int err;
+
+	if (!w->ops)
+		return 0;
+	err = end_frame(w);
+	if (err && lost)
+		*lost += packets;
+	return err;
+}
+
+static int write_stats(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb)
+{
+	uint8_t buf[1024];
+	int err;
+
+	err = begin_frame(w, HEADER_LEVEL, CAPINDEX_F_STATS);
+	for (size_t i = 0; !err && i < nisb; i++) {
+		size_t n = pcapng_put_isb(buf, sizeof(buf), &isb[i]);
+
+		err = n ? feed(w, buf, n) : -EINVAL;
+	}
+	if (err) {
+		w->ops = NULL;
+		return err;
+	}
+	return end_frame(w);
+}
+
+static int fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return err;
+}
+
+int capfile_w_close(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
+		    uint64_t *lost)
+{
+	size_t tlen = capindex_table_size(w->nent + 1);
+	uint8_t *table = NULL;
+	int fd, err;
+	uint64_t at;
+
+	if (w->fd < 0)
+		return -EBADF;
+	err = capfile_w_flush(w, lost);
+	if (!err && nisb)
+		err = write_stats(w, isb, nisb);
+	if (err)
+		goto out;
+	tlen = capindex_table_size(w->nent);
+	table = malloc(tlen);
+	err = -ENOMEM;
+	if (!table)
+		goto out;
+	capindex_put_table(table, w->ents, w->nent);
+	fd = w->plain ? w->idx_fd : w->fd;
+	at = w->plain ? w->idx_off : w->off;
+	err = pwrite_all(fd, table, tlen, at);
+	if (err) {
+		if (ftruncate(fd, (off_t)at) < 0)
+			err = -errno;
+		goto out;
+	}
+	if (w->plain)
+		w->idx_off += tlen;
+	else
+		w->off += tlen;
+	if (fsync(w->fd) < 0 || (w->plain && fsync(w->idx_fd) < 0)) {
+		err = -errno;
+		goto out;
+	}
+	if (w->plain && rename(w->idx_part, w->idx_final) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (rename(w->part, w->final) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = fsync_dir(w->final);
+out:
+	free(table);
+	close(w->fd);
+	w->fd = -1;
+	if (w->idx_fd >= 0)
+		close(w->idx_fd);
+	w->idx_fd = -1;
+	return err;
+}
+
+void capfile_w_destroy(struct capfile_w *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->idx_fd >= 0)
+		close(w->idx_fd);
+	if (w->zstd_ctx)
+		comp_zstd_ops.destroy(w->zstd_ctx);
+	if (w->stored_ctx)
+		comp_stored_ops.destroy(w->stored_ctx);
+	if (w->none_ctx)
+		comp_none_ops.destroy(w->none_ctx);
+	obuf_free(&w->out);
+	free(w->ents);
+	free(w->part);
+	free(w->final);
+	free(w->idx_part);
+	free(w->idx_final);
+	free(w);
+}
+
+uint64_t capfile_w_size(const struct capfile_w *w)
+{
+	return w->off + w->idx_off;
+}
+
+uint64_t capfile_w_bytes_in(const struct capfile_w *w)
+{
+	return w->bytes_in;
+}
+
+const char *capfile_w_path(const struct capfile_w *w)
+{
+	return w->part;
+}

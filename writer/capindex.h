@@ -1,0 +1,79 @@
+/* Index records of a store file, kept in zstd skippable frames.
+ *
+ * Layout of a compressed store file (documented in captured-store(5)):
+ *
+ *   [Z0: zstd frame, SHB + IDBs][R0: record of Z0]
+ *   [R1][Z1: zstd frame, EPBs ...] [R2][Z2] ... [Rn][Zn]
+ *   [T: seek table, a skippable frame holding R0..Rn, ending in a trailer]
+ *
+ * The file starts with a real zstd frame so that readers sniffing the first
+ * bytes (Wireshark, file(1)) see zstd.  Every later record precedes the frame
+ * it describes, so a forward scan of a torn file needs no decompression to
+ * find frame boundaries.  The last 16 bytes of a closed file are the
+ * trailer, which locates the seek table.
+ *
+ * A plain (compression = none) file keeps the same records, in the same
+ * order, in a sidecar NAME.pcapng.idx, itself a valid (empty) zstd stream of
+ * skippable frames; there "frame" means a byte range of the pcapng file.
+ *
+ * All integers are little-endian.  Every record carries a CRC-32 (zlib).
+ */
+#ifndef CAPTURED_CAPINDEX_H
+#define CAPTURED_CAPINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAPINDEX_SKIP_MAGIC 0x184D2A5Cu   /* one of zstd's 16 skippable magics */
+#define CAPINDEX_REC_TAG    0x58495043u   /* "CPIX" */
+#define CAPINDEX_TABLE_TAG  0x54535043u   /* "CPST" */
+#define CAPINDEX_TRAILER_TAG 0x444E4543u  /* "CEND" */
+#define CAPINDEX_VERSION 1
+
+#define CAPINDEX_F_HEADER 0x1u   /* frame holds the SHB and IDBs */
+#define CAPINDEX_F_STATS  0x2u   /* frame holds ISBs */
+
+/* One frame's entry. */
+struct capindex_entry {
+	uint32_t seq;           /* frame number in the file, 0 = header frame */
+	uint32_t flags;         /* CAPINDEX_F_* */
+	uint64_t offset;        /* file offset of the frame */
+	uint32_t csize;         /* bytes on disk */
+	uint32_t usize;         /* pcapng bytes it decodes to */
+	uint64_t ts_first, ts_last, ts_min, ts_max; /* ns since the epoch; 0 without packets */
+	uint32_t packets;
+	uint64_t bytes;         /* sum of original lengths */
+	uint64_t capbytes;      /* sum of captured lengths */
+	int8_t level;           /* zstd level, or COMP_LEVEL_STORED / COMP_LEVEL_PLAIN */
+	uint8_t clock_state;    /* reserved for clock provenance; 0 = unknown */
+	int64_t clock_worst_ns; /* reserved; INT64_MIN = unknown */
+};
+
+/* A record as a skippable frame: 8-byte frame header + payload. */
+#define CAPINDEX_REC_PAYLOAD 104u
+#define CAPINDEX_REC_SIZE (8u + CAPINDEX_REC_PAYLOAD)
+#define CAPINDEX_TRAILER_SIZE 16u
+
+/* Writes one record (CAPINDEX_REC_SIZE bytes) to dst. */
+void capindex_put_record(uint8_t *dst, const struct capindex_entry *e);
+/* Parses a record at src (len bytes available).  0, -ENODATA when len is
+ * short, -EBADMSG when the magic, tag, version, size or CRC is wrong. */
+int capindex_get_record(const uint8_t *src, size_t len, struct capindex_entry *e);
+
+/* Seek table: a skippable frame with n records' payloads and the trailer.
+ * capindex_table_size(n) bytes are written to dst. */
+size_t capindex_table_size(size_t n);
+void capindex_put_table(uint8_t *dst, const struct capindex_entry *e, size_t n);
+/* Reads the trailer (the last CAPINDEX_TRAILER_SIZE bytes of a file): 0 and
+ * the table's total size in *table_size, or -EBADMSG. */
+int capindex_get_trailer(const uint8_t *src, uint64_t *table_size);
+/* Parses a whole table of table_size bytes; *e is malloc'd (caller frees).
+ * 0 or -EBADMSG / -ENOMEM. */
+int capindex_get_table(const uint8_t *src, size_t table_size,
+		       struct capindex_entry **e, size_t *n);
+
+/* Reads the 8-byte header of a zstd skippable frame at src: 1 and its
+ * payload size when it is one, 0 when it is not. */
+int capindex_skippable(const uint8_t *src, uint32_t *payload);
+
+#endif

@@ -1,0 +1,102 @@
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "feeder.h"
+
+struct feeder {
+	struct batch_pool *pool;
+	bool lossless;
+	struct batch *cur;
+	uint64_t packets, drops;
+};
+
+struct feeder *feeder_create(struct batch_pool *pool, bool lossless)
+{
+	struct feeder *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	f->pool = pool;
+	f->lossless = lossless;
+	return f;
+}
+
+void feeder_destroy(struct feeder *f)
+{
+	if (f && f->cur)
+		batch_pool_put_free(f->pool, f->cur);
+	free(f);
+}
+
+/* The writer gives batches back at its pace; wait without burning the
+ * writer's core (on two cores the writer may share ours). */
+static void backoff(unsigned *spins)
+{
+	if (++*spins < 64)
+		sched_yield();
+	else
+		usleep(*spins < 1000 ? 20 : 100);
+}
+
+static struct batch *get_free(struct feeder *f)
+{
+	unsigned spins = 0;
+	struct batch *b;
+
+	while (!(b = batch_pool_get_free(f->pool)) && f->lossless)
+		backoff(&spins);
+	return b;
+}
+
+static void push(struct feeder *f)
+{
+	unsigned spins = 0;
+
+	/* the full ring holds every batch of the pool, so this cannot spin long */
+	while (!batch_pool_put_full(f->pool, f->cur))
+		backoff(&spins);
+	f->cur = NULL;
+}
+
+int feeder_add(struct feeder *f, uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
+	       uint32_t origlen, uint32_t flags, int32_t queue)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		if (!f->cur)
+			f->cur = get_free(f);
+		if (!f->cur) {
+			f->drops++;
+			return -ENOBUFS;
+		}
+		if (batch_add(f->cur, 0, ts_ns, data, caplen, origlen, flags, queue)) {
+			f->packets++;
+			return 0;
+		}
+		if (!f->cur->packets)
+			break;  /* does not fit even an empty batch */
+		push(f);
+	}
+	f->drops++;
+	return -EMSGSIZE;
+}
+
+int feeder_flush(struct feeder *f)
+{
+	if (f->cur && f->cur->packets)
+		push(f);
+	return 0;
+}
+
+uint64_t feeder_packets(const struct feeder *f)
+{
+	return f->packets;
+}
+
+uint64_t feeder_drops(const struct feeder *f)
+{
+	return f->drops;
+}

@@ -1,0 +1,373 @@
+/* The writer thread; see writer.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capfile.h"
+#include "comp.h"
+#include "log.h"
+#include "writer.h"
+
+#define LADDER_MAX 32
+/* Adaptive: the queue fill (in eighths) that moves one rung down or up. */
+#define ADAPT_DOWN_EIGHTHS 4
+#define ADAPT_UP_EIGHTHS 1
+#define ADAPT_HOLD_FRAMES 4
+
+struct writer {
+	struct writer_opts o;
+	char *iface;
+	struct batch_pool *pool;
+	pthread_t thread;
+	bool started;
+	atomic_bool finishing;
+	pthread_mutex_t lock;           /* stats, ifs */
+	struct writer_stats st;
+	struct writer_ifstats ifs;
+
+	/* thread-private */
+	struct capfile_w *cf;
+	int64_t file_start_ns;
+	int64_t frame_open_ns;          /* monotonic time the open frame began */
+	uint32_t frame_packets;
+	uint64_t frame_bytes, frame_capbytes;
+	uint64_t ts_max_all;
+	int ladder[LADDER_MAX];
+	int nladder, rung, hold;
+	struct log_limit err_limit;
+};
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Levels adaptive walks through, best compression first, ending in raw. */
+static void build_ladder(struct writer *w)
+{
+	static const int fast[] = { -1, -3, -5, -7 };
+	int top = w->o.adaptive_ceiling > 0 ? w->o.adaptive_ceiling : 3;
+
+	w->nladder = 0;
+	for (int l = top; l >= 1 && w->nladder < LADDER_MAX - 6; l--)
+		w->ladder[w->nladder++] = l;
+	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++)
+		w->ladder[w->nladder++] = fast[i];
+	w->ladder[w->nladder++] = COMP_LEVEL_STORED;
+}
+
+static int pick_level(struct writer *w)
+{
+	size_t q, size;
+
+	if (w->o.level != WRITER_LEVEL_ADAPTIVE)
+		return w->o.level;
+	if (w->o.lossless_source)
+		return w->ladder[0];
+	q = batch_pool_queued(w->pool);
+	size = batch_pool_size(w->pool);
+	if (w->hold)
+		w->hold--;
+	if (q * 8 >= size * ADAPT_DOWN_EIGHTHS && w->rung < w->nladder - 1) {
+		w->rung++;
+		w->hold = ADAPT_HOLD_FRAMES;
+	} else if (q * 8 <= size * ADAPT_UP_EIGHTHS && w->rung > 0 && !w->hold) {
+		w->rung--;
+		w->hold = ADAPT_HOLD_FRAMES;
+	}
+	return w->ladder[w->rung];
+}
+
+static void flush_frame(struct writer *w)
+{
+	uint64_t lost = 0, usize = capfile_w_pending(w->cf);
+	int err = capfile_w_flush(w->cf, &lost);
+
+	pthread_mutex_lock(&w->lock);
+	if (err) {
+		w->st.lost_packets += lost;
+		w->st.write_errors++;
+	} else {
+		w->st.packets += w->frame_packets;
+		w->st.bytes += w->frame_bytes;
+		w->st.capbytes += w->frame_capbytes;
+		w->st.frames++;
+		w->st.pcapng_bytes += usize;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (err)
+		log_limited(&w->err_limit, LOG_ERR, "%s: frame lost (%llu packets): %s",
+			    capfile_w_path(w->cf), (unsigned long long)lost, strerror(-err));
+	w->frame_packets = 0;
+	w->frame_bytes = w->frame_capbytes = 0;
+}
+
+static void close_file(struct writer *w)
+{
+	struct pcapng_isb isb;
+	struct writer_ifstats ifs;
+	char comment[160];
+	uint64_t lost = 0, stored, files = 0, bytes = 0;
+	int err;
+
+	if (w->frame_packets || capfile_w_pending(w->cf))
+		flush_frame(w);
+	pthread_mutex_lock(&w->lock);
+	ifs = w->ifs;
+	stored = w->st.packets;
+	lost = w->st.lost_packets;
+	pthread_mutex_unlock(&w->lock);
+	pcapng_isb_init(&isb, 0);
+	isb.ts = w->ts_max_all;
+	isb.starttime = ifs.start_ns;
+	isb.endtime = w->ts_max_all;
+	isb.ifrecv = ifs.ifrecv;
+	isb.ifdrop = ifs.ifdrop;
+	isb.osdrop = ifs.osdrop + lost;
+	isb.usrdeliv = stored;
+	snprintf(comment, sizeof(comment),
+		 "counters since capture start; osdrop = %llu source + %llu writer (not stored)",
+		 (unsigned long long)ifs.osdrop, (unsigned long long)lost);
+	isb.comment = comment;
+	lost = 0;
+	err = capfile_w_close(w->cf, &isb, 1, &lost);
+	if (err)
+		log_limited(&w->err_limit, LOG_ERR, "%s: closing: %s (left as a torn .part "
+			    "file; capctl verify --repair seals it)", capfile_w_path(w->cf),
+			    strerror(-err));
+	pthread_mutex_lock(&w->lock);
+	w->st.files++;
+	w->st.disk_bytes += capfile_w_size(w->cf);
+	w->st.current[0] = 0;
+	pthread_mutex_unlock(&w->lock);
+	capfile_w_destroy(w->cf);
+	w->cf = NULL;
+	if (w->o.retain_size || w->o.retain_age_ns) {
+		err = store_retain(w->o.store, w->o.retain_size, w->o.retain_age_ns,
+				   wall_ns(), &files, &bytes);
+		if (err)
+			log_limited(&w->err_limit, LOG_ERR, "retention in %s: %s",
+				    store_dir(w->o.store), strerror(-err));
+		pthread_mutex_lock(&w->lock);
+		w->st.retained_files += files;
+		w->st.retained_bytes += bytes;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static int open_file(struct writer *w, int64_t start_ns)
+{
+	struct capfile_w_opts co = {
+		.plain = w->o.plain,
+		.shb_hardware = w->o.shb_hardware,
+		.shb_os = w->o.shb_os,
+		.shb_userappl = w->o.shb_userappl,
+		.idbs = &w->o.idb,
+		.nidb = 1,
+	};
+	char name[256], path[4096];
+	int err = 0;
+
+	for (int seq = 0; seq < 1000; seq++) {
+		err = store_name(name, sizeof(name), start_ns, w->iface, w->o.queue, seq,
+				 w->o.plain);
+		if (err)
+			return err;
+		snprintf(path, sizeof(path), "%s/%s", store_dir(w->o.store), name);
+		co.path = path;
+		w->cf = capfile_w_create(&co);
+		if (w->cf)
+			break;
+		err = -errno;
+		if (err != -EEXIST)
+			return err;
+	}
+	if (!w->cf)
+		return err;
+	w->file_start_ns = start_ns;
+	pthread_mutex_lock(&w->lock);
+	snprintf(w->st.current, sizeof(w->st.current), "%s", capfile_w_path(w->cf));
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+static bool need_rotate(const struct writer *w, const struct batch *b)
+{
+	return capfile_w_size(w->cf) >= w->o.rotate_size ||
+	       (w->o.rotate_ns && (int64_t)b->ts_first - w->file_start_ns >= w->o.rotate_ns);
+}
+
+static void handle(struct writer *w, const struct batch *b)
+{
+	int level, err;
+
+	if (!b->packets)
+		return;
+	if (w->cf && capfile_w_pending(w->cf) == 0 && need_rotate(w, b))
+		close_file(w);
+	if (!w->cf) {
+		err = open_file(w, (int64_t)b->ts_first);
+		if (err) {
+			pthread_mutex_lock(&w->lock);
+			w->st.lost_packets += b->packets;
+			w->st.write_errors++;
+			pthread_mutex_unlock(&w->lock);
+			log_limited(&w->err_limit, LOG_ERR, "%s: cannot open a new file: %s; "
+				    "packets are counted as lost until it works",
+				    store_dir(w->o.store), strerror(-err));
+			return;
+		}
+	}
+	level = capfile_w_pending(w->cf) ? w->st.level : pick_level(w);
+	if (!capfile_w_pending(w->cf)) {
+		w->frame_open_ns = log_now_ns();
+		pthread_mutex_lock(&w->lock);
+		w->st.level = level;
+		w->st.level_frames[level == COMP_LEVEL_STORED]++;
+		pthread_mutex_unlock(&w->lock);
+	}
+	err = capfile_w_feed(w->cf, b, level);
+	if (err) {
+		pthread_mutex_lock(&w->lock);
+		w->st.lost_packets += b->packets;
+		w->st.write_errors++;
+		pthread_mutex_unlock(&w->lock);
+		log_limited(&w->err_limit, LOG_ERR, "%s: compressing: %s",
+			    capfile_w_path(w->cf), strerror(-err));
+		return;
+	}
+	w->frame_packets += b->packets;
+	w->frame_bytes += b->bytes;
+	w->frame_capbytes += b->capbytes;
+	if (b->ts_max > w->ts_max_all)
+		w->ts_max_all = b->ts_max;
+	if (capfile_w_pending(w->cf) >= w->o.frame_size)
+		flush_frame(w);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	unsigned idle = 0;
+
+	for (;;) {
+		struct batch *b = batch_pool_get_full(w->pool);
+
+		if (b) {
+			idle = 0;
+			handle(w, b);
+			batch_pool_put_free(w->pool, b);
+			continue;
+		}
+		if (atomic_load_explicit(&w->finishing, memory_order_acquire)) {
+			/* the producer's last push happened before it set the flag */
+			b = batch_pool_get_full(w->pool);
+			if (!b)
+				break;
+			handle(w, b);
+			batch_pool_put_free(w->pool, b);
+			continue;
+		}
+		if (w->cf && w->o.flush_ns && capfile_w_pending(w->cf) &&
+		    log_now_ns() - w->frame_open_ns >= w->o.flush_ns)
+			flush_frame(w);
+		/* nothing queued: spin briefly, then sleep a little longer each time */
+		if (++idle < 64)
+			continue;
+		usleep(idle < 1000 ? 20 : 200);
+	}
+	if (w->cf)
+		close_file(w);
+	return NULL;
+}
+
+struct writer *writer_create(const struct writer_opts *o, struct batch_pool *pool)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	struct log_limit lim = LOG_LIMIT_INIT(10);
+
+	if (!w)
+		goto nomem;
+	w->o = *o;
+	w->pool = pool;
+	w->iface = strdup(o->iface ? o->iface : "unknown");
+	if (!w->iface)
+		goto nomem;
+	if (!w->o.frame_size)
+		w->o.frame_size = 1 << 20;
+	if (!w->o.rotate_size)
+		w->o.rotate_size = UINT64_MAX;
+	w->err_limit = lim;
+	atomic_init(&w->finishing, false);
+	pthread_mutex_init(&w->lock, NULL);
+	build_ladder(w);
+	w->st.level = o->level == WRITER_LEVEL_ADAPTIVE ? w->ladder[0] : o->level;
+	return w;
+nomem:
+	writer_destroy(w);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int writer_start(struct writer *w)
+{
+	uint64_t files = 0, bytes = 0;
+	int err;
+
+	if (w->o.retain_size || w->o.retain_age_ns)
+		store_retain(w->o.store, w->o.retain_size, w->o.retain_age_ns, wall_ns(),
+			     &files, &bytes);
+	w->st.retained_files = files;
+	w->st.retained_bytes = bytes;
+	err = pthread_create(&w->thread, NULL, writer_main, w);
+	if (err)
+		return -err;
+	w->started = true;
+	return 0;
+}
+
+int writer_finish(struct writer *w)
+{
+	if (!w->started)
+		return 0;
+	atomic_store_explicit(&w->finishing, true, memory_order_release);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+	return 0;
+}
+
+void writer_destroy(struct writer *w)
+{
+	if (!w)
+		return;
+	writer_finish(w);
+	if (w->cf)
+		capfile_w_destroy(w->cf);
+	pthread_mutex_destroy(&w->lock);
+	free(w->iface);
+	free(w);
+}
+
+void writer_set_ifstats(struct writer *w, const struct writer_ifstats *s)
+{
+	pthread_mutex_lock(&w->lock);
+	w->ifs = *s;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_get_stats(struct writer *w, struct writer_stats *s)
+{
+	pthread_mutex_lock(&w->lock);
+	*s = w->st;
+	if (w->cf)
+		s->disk_bytes += capfile_w_size(w->cf);
+	pthread_mutex_unlock(&w->lock);
+}

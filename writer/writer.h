@@ -1,0 +1,72 @@
+/* A writer thread: takes EPB batches from a batch pool's full ring, cuts
+ * them into frames, compresses, indexes and writes store files, rotates by
+ * size and packet time, applies retention, and gives the batches back.
+ *
+ * One writer per packet source (an RX queue, or an input file).  The writer
+ * owns its files; the caller owns the pool and the store and must keep them
+ * alive until writer_destroy().
+ */
+#ifndef CAPTURED_WRITER_H
+#define CAPTURED_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "pcapng.h"
+#include "store.h"
+
+#define WRITER_LEVEL_ADAPTIVE (-1000)
+
+struct writer_opts {
+	struct store *store;
+	const char *iface;          /* for file names */
+	int queue;                  /* for file names */
+	struct pcapng_idb idb;      /* the interface of every file (ifid 0) */
+	const char *shb_hardware, *shb_os, *shb_userappl;
+	bool plain;                 /* compression none */
+	int level;                  /* zstd level, COMP_LEVEL_STORED, or WRITER_LEVEL_ADAPTIVE */
+	int adaptive_ceiling;       /* highest level adaptive uses */
+	bool lossless_source;       /* source waits for us (file ingest): no pressure */
+	size_t frame_size;          /* uncompressed bytes per frame */
+	int64_t flush_ns;           /* end a frame open this long (wall time); 0: never */
+	uint64_t rotate_size;       /* bytes on disk per file */
+	int64_t rotate_ns;          /* packet-time span per file */
+	uint64_t retain_size;       /* 0: no limit */
+	int64_t retain_age_ns;      /* 0: no limit */
+};
+
+/* Counters the source owns, copied into the ISBs. */
+struct writer_ifstats {
+	uint64_t ifrecv;            /* packets the source saw */
+	uint64_t ifdrop;            /* lost before the source (NIC, kernel ring) */
+	uint64_t osdrop;            /* lost in the source (bypass ring, backpressure) */
+	uint64_t start_ns;          /* capture start */
+};
+
+struct writer_stats {
+	uint64_t packets, bytes, capbytes;  /* stored */
+	uint64_t pcapng_bytes;              /* uncompressed bytes written */
+	uint64_t disk_bytes;                /* bytes written to disk, records included */
+	uint64_t frames, files;
+	uint64_t lost_packets;              /* stored nowhere: write errors */
+	uint64_t write_errors;
+	uint64_t retained_files, retained_bytes; /* deleted by retention */
+	uint64_t level_frames[2];           /* frames written compressed / stored raw */
+	int level;                          /* level of the last frame */
+	char current[512];                  /* file being written, "" if none */
+};
+
+struct writer *writer_create(const struct writer_opts *o, struct batch_pool *pool);
+void writer_destroy(struct writer *w);
+/* Starts the thread.  0 or negative errno. */
+int writer_start(struct writer *w);
+/* Tells the writer that no more batches come; it drains the ring, closes
+ * its file and the thread ends.  Returns when it has. */
+int writer_finish(struct writer *w);
+/* Thread-safe. */
+void writer_set_ifstats(struct writer *w, const struct writer_ifstats *s);
+void writer_get_stats(struct writer *w, struct writer_stats *s);
+
+#endif
