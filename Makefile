@@ -64,7 +64,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(CAPTURED_LIBOBJ) $(CAPCTL_LIBOBJ) $(BUILD)/li
 units: $(UNIT_BIN)
 
 test: all units
-	BUILD=$(BUILD) tests/run.sh
+	BUILD=$(BUILD) tests/run.sh $(TESTS)
+
+# The whole suite twice: optimized, then under ASan+UBSan (what CI runs).
+check:
+	$(MAKE) test
+	$(MAKE) SANITIZE=1 test
+
+# Build, make a sample capture, ingest it into ./store and list the store.
+demo: all
+	python3 tests/gen_pcap.py -o $(BUILD)/sample.pcap -n 50000 --nsec --seed 1
+	$(BUILD)/captured -r $(BUILD)/sample.pcap --store ./store
+	$(BUILD)/capctl --store ./store list
+
+# Regenerate the option list of captured.conf(5) from the option table.
+man: $(BUILD)/captured
+	scripts/man-options.sh $(BUILD)/captured man/captured.conf.5
 
 deps:
 	scripts/deps.sh
@@ -81,5 +96,5 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all units test deps install clean
+.PHONY: all units test check demo man deps install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

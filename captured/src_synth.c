@@ -12,6 +12,8 @@
 #include "source.h"
 
 #define SYNTH_MAX 9000
+/* large enough that zstd's window cannot find the "random" payloads again */
+#define RANDOM_POOL (8u << 20)
 
 struct src_synth {
 	uint64_t count, sent;
@@ -19,7 +21,7 @@ struct src_synth {
 	bool imix;
 	uint64_t rng;
 	uint8_t pkt[SYNTH_MAX];
-	uint8_t random[SYNTH_MAX * 2];
+	uint8_t *random;
 };
 
 static uint64_t next_rand(uint64_t *s)
@@ -72,15 +74,28 @@ static void *synth_create(const char *arg, const char *opt, char *err, size_t er
 		errno = EINVAL;
 		return NULL;
 	}
+	s->random = malloc(RANDOM_POOL);
+	if (!s->random) {
+		snprintf(err, errlen, "out of memory");
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	s->rng = 0x9E3779B97F4A7C15ull;
-	for (size_t i = 0; i < sizeof(s->random); i++)
-		s->random[i] = (uint8_t)next_rand(&s->rng);
+	for (size_t i = 0; i < RANDOM_POOL; i += 8) {
+		uint64_t v = next_rand(&s->rng);
+
+		memcpy(s->random + i, &v, 8);
+	}
 	return s;
 }
 
 static void synth_destroy(void *ctx)
 {
-	free(ctx);
+	struct src_synth *s = ctx;
+
+	free(s->random);
+	free(s);
 }
 
 static void synth_info(void *ctx, struct source_info *info)
@@ -126,7 +141,7 @@ static void build(struct src_synth *s, unsigned len, uint64_t r)
 	udp[4] = ulen >> 8; udp[5] = ulen & 0xff;
 	udp[6] = udp[7] = 0;
 	if (r & 1)
-		memcpy(udp + 8, s->random + (r >> 3) % SYNTH_MAX, len - 42);
+		memcpy(udp + 8, s->random + (r >> 3) % (RANDOM_POOL - SYNTH_MAX), len - 42);
 	else
 		memset(udp + 8, 'a' + (int)(r % 26), len - 42);
 }

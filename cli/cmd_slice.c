@@ -105,6 +105,9 @@ static int parse_opts(int argc, char **argv, struct slice_opts *o)
 			return 2;
 		}
 	}
+	/* -w x.pcapng.zst means a zstd file: one frame, which Wireshark opens */
+	if (o->out && strlen(o->out) > 4 && !strcmp(o->out + strlen(o->out) - 4, ".zst"))
+		o->zstd = true;
 	if (o->from >= o->to) {
 		capctl_err("empty window: --from must be before --to");
 		return 2;
@@ -174,6 +177,9 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "capctl: %" PRIu64 " packets from %" PRIu64 " of %" PRIu64
 			" frames in %" PRIu64 " of %" PRIu64 " files\n", res.packets,
 			res.frames_read, res.frames_total, res.files_read, res.files_total);
+	if (res.files_skipped)
+		capctl_err("warning: %" PRIu64 " unreadable files were skipped (see above)",
+			   res.files_skipped);
 	if (res.damaged_frames)
 		capctl_err("warning: %" PRIu64 " damaged frames were skipped (see above)",
 			   res.damaged_frames);

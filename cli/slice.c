@@ -41,7 +41,7 @@ struct slice {
 	size_t nprogs;
 	struct plan_file *files;
 	size_t nfiles;
-	uint64_t files_total, frames_total;
+	uint64_t files_total, frames_total, files_skipped;
 };
 
 /* libpcap compiles for a DLT; our IDBs hold LINKTYPE values.  libpcap maps
@@ -116,8 +116,17 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 	struct plan_file *v;
 	int e = 0;
 
-	if (!r)
-		return errno == ENOENT ? 0 : -errno;   /* gone: retention */
+	if (!r) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		/* gone (retention) is normal; an unreadable file must not hide
+		 * the packets of all the others */
+		if (errno != ENOENT) {
+			fprintf(stderr, "capctl: skipping %s\n", err);
+			sl->files_skipped++;
+		}
+		return 0;
+	}
 	pf.frames = malloc((capfile_r_nframes(r) + 1) * sizeof(size_t));
 	pf.path = strdup(path);
 	if (!pf.frames || !pf.path) {
@@ -331,6 +340,7 @@ int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, ch
 	memset(res, 0, sizeof(*res));
 	res->files_total = sl->files_total;
 	res->frames_total = sl->frames_total;
+	res->files_skipped = sl->files_skipped;
 	if (!heap) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

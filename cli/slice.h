@@ -14,6 +14,7 @@ struct slice_result {
 	uint64_t frames_read, frames_total;
 	uint64_t files_read, files_total;
 	uint64_t damaged_frames;
+	uint64_t files_skipped;         /* unreadable */
 };
 
 struct slice;
