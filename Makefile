@@ -39,7 +39,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Objects of the programs that unit tests may link (everything but main files).
 CAPTURED_LIBOBJ := $(filter-out $(BUILD)/obj/captured/main.o,$(CAPTURED_OBJ))
-CAPCTL_LIBOBJ := $(filter-out $(BUILD)/obj/cli/capctl.o,$(CAPCTL_OBJ))
+CAPCTL_LIBOBJ := $(filter-out $(BUILD)/obj/cli/main.o,$(CAPCTL_OBJ))
 
 all: $(BUILD)/captured $(BUILD)/capctl
 
@@ -49,17 +49,20 @@ $(BUILD)/obj/%.o: %.c
 	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libcapstore.a: $(LIB_OBJ)
-	rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcs $@ $^
 
 $(BUILD)/captured: $(CAPTURED_OBJ) $(BUILD)/libcapstore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/capctl: $(CAPCTL_OBJ) $(BUILD)/libcapstore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(CAPTURED_LIBOBJ) $(CAPCTL_LIBOBJ) $(BUILD)/libcapstore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 units: $(UNIT_BIN)
 

@@ -200,8 +200,8 @@ static const struct set_case set_cases[] = {
 	{ "retain_size", "0", 0, NULL },
 	{ "retain_size", "16M", 16 * MI, NULL },
 	{ "retain_size", "1PiB", 1LL << 50, NULL },
-	{ "retain_size", "1M", 0, "retain_size: '1M' out of range 0 or 16M..1P" },
-	{ "retain_size", "2P", 0, "retain_size: '2P' out of range 0 or 16M..1P" },
+	{ "retain_size", "512K", 0, "retain_size: '512K' out of range 0 or 1M..1P" },
+	{ "retain_size", "2P", 0, "retain_size: '2P' out of range 0 or 1M..1P" },
 	{ "retain_age", "0", 0, NULL },
 	{ "retain_age", "1m", 60 * SEC, NULL },
 	{ "retain_age", "3650d", 3650 * 86400 * SEC, NULL },
@@ -535,7 +535,7 @@ static void test_man_and_flags(void **state)
 	assert_non_null(strstr(text, "Command line: \\fB\\-\\-frame\\-size\\fR \\fIsize\\fR\n"));
 	assert_non_null(strstr(text, "Default: \\fB1M\\fR. Range: 4K..64M. Reloadable: yes.\n"));
 	assert_non_null(strstr(text, "Range: \\-7..19 or adaptive."));
-	assert_non_null(strstr(text, "Range: 0 or 16M..1P."));
+	assert_non_null(strstr(text, "Range: 0 or 1M..1P."));
 	assert_non_null(strstr(text, "Values: zstd, none."));
 	assert_non_null(strstr(text, "Default: \\fB./store\\fR. Reloadable: no.\n"));
 	assert_non_null(strstr(text, "Range: 64..262144. Reloadable: no.\n"));

@@ -1,0 +1,67 @@
+/* capctl: inspect and extract what captured stored. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capctl.h"
+
+#define CAPCTL_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: capctl [--store DIR] COMMAND [ARGS]\n"
+		"\n"
+		"  list [--json]                       files, time spans, packets, ratios, state\n"
+		"  slice [--from T] [--to T] [-w FILE|-] [--force] [--format pcapng|pcap]\n"
+		"        [--compress zstd] [--count] [FILTER...]\n"
+		"                                      packets with from <= ts < to matching a\n"
+		"                                      libpcap FILTER, in timestamp order\n"
+		"  verify [--repair] [FILE...]         check every frame and index entry;\n"
+		"                                      --repair seals torn files\n"
+		"\n"
+		"  --store DIR   the store (default ./store, or $CAPTURED_STORE)\n"
+		"  T: 2026-11-22T04:16:10.123456789Z, 1763784970.5, now, -30s, -5m, now-1h\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	struct capctl_ctx ctx = { .store = getenv("CAPTURED_STORE") };
+	const char *cmd;
+	int ch;
+
+	if (!ctx.store || !*ctx.store)
+		ctx.store = "./store";
+	/* "+": stop at the subcommand, whose options are its own */
+	while ((ch = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': ctx.store = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("capctl %s\n", CAPCTL_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0;  /* reset getopt for the subcommand */
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "ls"))
+		return capctl_list(&ctx, argc, argv);
+	if (!strcmp(cmd, "slice"))
+		return capctl_slice(&ctx, argc, argv);
+	if (!strcmp(cmd, "verify"))
+		return capctl_verify(&ctx, argc, argv);
+	capctl_err("unknown command '%s' (list, slice, verify)", cmd);
+	return 2;
+}
