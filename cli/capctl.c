@@ -1,8 +1,10 @@
 /* Shared helpers of capctl's subcommands. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "capctl.h"
+#include "store.h"
 
 void capctl_err(const char *fmt, ...)
 {
@@ -13,4 +15,24 @@ void capctl_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+struct store *capctl_store_files(const struct capctl_ctx *ctx, struct store_file **files,
+				 size_t *n)
+{
+	char err[1024];
+	struct store *st = store_open(ctx->store, false, err, sizeof(err));
+	int rc;
+
+	if (!st) {
+		capctl_err("%s", err);
+		return NULL;
+	}
+	rc = store_list(st, files, n);
+	if (rc) {
+		capctl_err("%s: %s", ctx->store, strerror(-rc));
+		store_destroy(st);
+		return NULL;
+	}
+	return st;
 }

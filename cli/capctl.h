@@ -4,6 +4,7 @@
 #define CAPTURED_CAPCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct capctl_ctx {
 	const char *store;          /* --store DIR */
@@ -12,6 +13,14 @@ struct capctl_ctx {
 int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv);
+
+struct store;
+struct store_file;
+
+/* Opens ctx->store for reading and lists its files (*files malloc'd).
+ * NULL, with the reason on stderr, on failure. */
+struct store *capctl_store_files(const struct capctl_ctx *ctx, struct store_file **files,
+				 size_t *n);
 
 /* Messages on stderr, prefixed "capctl: ". */
 void capctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -120,16 +120,9 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 		}
 		json = true;
 	}
-	st = store_open(ctx->store, false, err, sizeof(err));
-	if (!st) {
-		capctl_err("%s", err);
+	st = capctl_store_files(ctx, &files, &n);
+	if (!st)
 		return 1;
-	}
-	if (store_list(st, &files, &n)) {
-		capctl_err("%s: %s", ctx->store, strerror(errno));
-		store_destroy(st);
-		return 1;
-	}
 	if (json) {
 		printf("{\"store\": ");
 		json_str(ctx->store);

@@ -132,7 +132,7 @@ int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv)
 	};
 	struct store_file *files = NULL;
 	struct store *st = NULL;
-	char err[1024], path[4096];
+	char path[4096];
 	bool repair = false, all_ok = true;
 	size_t n = 0;
 	int ch;
@@ -154,16 +154,9 @@ int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv)
 		}
 		return all_ok ? 0 : 1;
 	}
-	st = store_open(ctx->store, false, err, sizeof(err));
-	if (!st) {
-		capctl_err("%s", err);
+	st = capctl_store_files(ctx, &files, &n);
+	if (!st)
 		return 1;
-	}
-	if (store_list(st, &files, &n)) {
-		capctl_err("%s: %s", ctx->store, strerror(errno));
-		store_destroy(st);
-		return 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		bool ok;
 

@@ -11,22 +11,7 @@
 
 #include "capfile.h"
 #include "capfile_r.h"
-
-static int write_all_at(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
+#include "fileio.h"
 
 /* Frames that decode: a crash can leave a record whose frame has the right
  * length but not the right bytes (pages never written back). */
@@ -81,13 +66,13 @@ static int seal(struct capfile_r *r, size_t keep, uint64_t *cut)
 		if (ifd < 0 || ftruncate(wfd, (off_t)data_end) < 0 ||
 		    ftruncate(ifd, (off_t)at) < 0)
 			goto errno_out;
-		err = write_all_at(ifd, table, tlen, at);
+		err = fileio_pwrite(ifd, table, tlen, at);
 		if (!err && (fsync(ifd) < 0 || fsync(wfd) < 0))
 			goto errno_out;
 	} else {
 		if (ftruncate(wfd, (off_t)data_end) < 0)
 			goto errno_out;
-		err = write_all_at(wfd, table, tlen, data_end);
+		err = fileio_pwrite(wfd, table, tlen, data_end);
 		if (!err && fsync(wfd) < 0)
 			goto errno_out;
 	}

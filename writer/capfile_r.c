@@ -15,6 +15,7 @@
 #include "capfile.h"
 #include "capfile_r.h"
 #include "comp.h"
+#include "fileio.h"
 
 /* The header frame is small (SHB + IDBs); this bounds the read that finds
  * its end in a file without a seek table. */
@@ -39,27 +40,6 @@ void capfile_r_set_damage(struct capfile_r *r, uint64_t off, const char *fmt, ..
 	va_end(ap);
 	snprintf(r->damage, sizeof(r->damage), "offset %llu: %s",
 		 (unsigned long long)off, msg);
-}
-
-int capfile_r_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENODATA;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
 }
 
 static int add_entry(struct capfile_r *r, const struct capindex_entry *e)
@@ -101,7 +81,7 @@ static int scan_zst(struct capfile_r *r)
 
 	if (!buf)
 		return -ENOMEM;
-	err = capfile_r_pread(r->fd, buf, hlen, 0);
+	err = fileio_pread(r->fd, buf, hlen, 0);
 	z0 = err ? 0 : ZSTD_findFrameCompressedSize(buf, hlen);
 	free(buf);
 	if (err || ZSTD_isError(z0)) {
@@ -112,7 +92,7 @@ static int scan_zst(struct capfile_r *r)
 	while (off < r->data_size) {
 		uint64_t expect = r->n == 0 ? 0 : off + CAPINDEX_REC_SIZE;
 
-		if (r->data_size - off < 8 || capfile_r_pread(r->fd, hdr, 8, off)) {
+		if (r->data_size - off < 8 || fileio_pread(r->fd, hdr, 8, off)) {
 			capfile_r_set_damage(r, off, "file ends inside an index record");
 			break;
 		}
@@ -130,7 +110,7 @@ static int scan_zst(struct capfile_r *r)
 			continue;
 		}
 		if (r->data_size - off < CAPINDEX_REC_SIZE ||
-		    capfile_r_pread(r->fd, rec, sizeof(rec), off)) {
+		    fileio_pread(r->fd, rec, sizeof(rec), off)) {
 			capfile_r_set_damage(r, off, "file ends inside an index record");
 			break;
 		}
@@ -171,7 +151,7 @@ static int scan_plain(struct capfile_r *r)
 	int err;
 
 	while (off < r->idx_size) {
-		if (r->idx_size - off < 8 || capfile_r_pread(r->idx_fd, rec, 8, off)) {
+		if (r->idx_size - off < 8 || fileio_pread(r->idx_fd, rec, 8, off)) {
 			capfile_r_set_damage(r, off, "sidecar ends inside an index record");
 			break;
 		}
@@ -182,7 +162,7 @@ static int scan_plain(struct capfile_r *r)
 		if (payload != CAPINDEX_REC_PAYLOAD)
 			break;  /* the seek table */
 		if (r->idx_size - off < CAPINDEX_REC_SIZE ||
-		    capfile_r_pread(r->idx_fd, rec, sizeof(rec), off) ||
+		    fileio_pread(r->idx_fd, rec, sizeof(rec), off) ||
 		    capindex_get_record(rec, sizeof(rec), &e)) {
 			capfile_r_set_damage(r, off, "sidecar: index record damaged or cut");
 			break;
@@ -217,13 +197,13 @@ static int load_table(struct capfile_r *r)
 	int err = -EBADMSG;
 
 	if (size < CAPINDEX_TRAILER_SIZE ||
-	    capfile_r_pread(fd, trailer, sizeof(trailer), size - sizeof(trailer)) ||
+	    fileio_pread(fd, trailer, sizeof(trailer), size - sizeof(trailer)) ||
 	    capindex_get_trailer(trailer, &tsize) || tsize > size)
 		return -EBADMSG;
 	buf = malloc(tsize);
 	if (!buf)
 		return -ENOMEM;
-	if (capfile_r_pread(fd, buf, tsize, size - tsize) ||
+	if (fileio_pread(fd, buf, tsize, size - tsize) ||
 	    capindex_get_table(buf, tsize, &e, &n) || n == 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -419,7 +399,7 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 	if (obuf_reserve(out, e->usize ? e->usize : 1))
 		return -ENOMEM;
 	if (r->plain || e->level == COMP_LEVEL_PLAIN) {
-		err = capfile_r_pread(r->fd, out->data, e->csize, e->offset);
+		err = fileio_pread(r->fd, out->data, e->csize, e->offset);
 		if (err) {
 			snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu: read: %s", i,
 				 strerror(-err));
@@ -431,7 +411,7 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 	obuf_reset(&r->cbuf);
 	if (obuf_reserve(&r->cbuf, e->csize ? e->csize : 1))
 		return -ENOMEM;
-	err = capfile_r_pread(r->fd, r->cbuf.data, e->csize, e->offset);
+	err = fileio_pread(r->fd, r->cbuf.data, e->csize, e->offset);
 	if (err) {
 		snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu at offset %llu: read: %s",
 			 i, (unsigned long long)e->offset, strerror(-err));

@@ -36,6 +36,5 @@ struct capfile_r {
 
 void capfile_r_set_damage(struct capfile_r *r, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int capfile_r_pread(int fd, void *buf, size_t len, uint64_t off);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "capfile.h"
 #include "comp.h"
+#include "fileio.h"
 
 #define HEADER_LEVEL 3
 
@@ -26,25 +27,6 @@ struct capfile_w {
 	struct capindex_entry *ents;
 	size_t nent, cap;
 };
-
-static int pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
 
 static void *ctx_for(struct capfile_w *w, const struct comp_ops *ops)
 {
@@ -124,10 +106,10 @@ static int end_frame(struct capfile_w *w)
 	if (w->plain) {
 		e->offset = w->off;
 		e->csize = (uint32_t)w->out.len;
-		err = pwrite_all(w->fd, w->out.data, w->out.len, w->off);
+		err = fileio_pwrite(w->fd, w->out.data, w->out.len, w->off);
 		if (!err) {
 			capindex_put_record(rec, e);
-			err = pwrite_all(w->idx_fd, rec, sizeof(rec), w->idx_off);
+			err = fileio_pwrite(w->idx_fd, rec, sizeof(rec), w->idx_off);
 		}
 		if (err)
 			goto undo;
@@ -140,7 +122,7 @@ static int end_frame(struct capfile_w *w)
 		capindex_put_record(rec, e);
 		err = obuf_append(&w->out, rec, sizeof(rec));
 		if (!err)
-			err = pwrite_all(w->fd, w->out.data, w->out.len, w->off);
+			err = fileio_pwrite(w->fd, w->out.data, w->out.len, w->off);
 		if (err)
 			goto undo;
 		w->off += w->out.len;
@@ -148,7 +130,7 @@ static int end_frame(struct capfile_w *w)
 		e->offset = w->off + CAPINDEX_REC_SIZE;
 		e->csize = (uint32_t)(w->out.len - CAPINDEX_REC_SIZE);
 		capindex_put_record(w->out.data, e);
-		err = pwrite_all(w->fd, w->out.data, w->out.len, w->off);
+		err = fileio_pwrite(w->fd, w->out.data, w->out.len, w->off);
 		if (err)
 			goto undo;
 		w->off += w->out.len;
@@ -371,7 +353,7 @@ int capfile_w_close(struct capfile_w *w, const struct pcapng_isb *isb, size_t ni
 	capindex_put_table(table, w->ents, w->nent);
 	fd = w->plain ? w->idx_fd : w->fd;
 	at = w->plain ? w->idx_off : w->off;
-	err = pwrite_all(fd, table, tlen, at);
+	err = fileio_pwrite(fd, table, tlen, at);
 	if (err) {
 		if (ftruncate(fd, (off_t)at) < 0)
 			err = -errno;

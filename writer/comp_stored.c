@@ -58,13 +58,15 @@ static void put_block_header(uint8_t *p, uint32_t size, int last)
 
 /* The frame header goes out lazily with the first bytes, so begin() needs
  * no output buffer; a frame with no data still gets one in end(). */
-static int stored_header(struct obuf *out, size_t *frame_start)
+static int stored_header(struct stored *s, struct obuf *out)
 {
-	uint8_t hdr[6] = { ZSTD_MAGIC_LE & 0xff, (ZSTD_MAGIC_LE >> 8) & 0xff,
-			   (ZSTD_MAGIC_LE >> 16) & 0xff, ZSTD_MAGIC_LE >> 24,
-			   0x00, STORED_WINDOW_DESC };
+	static const uint8_t hdr[6] = { ZSTD_MAGIC_LE & 0xff, (ZSTD_MAGIC_LE >> 8) & 0xff,
+					(ZSTD_MAGIC_LE >> 16) & 0xff, ZSTD_MAGIC_LE >> 24,
+					0x00, STORED_WINDOW_DESC };
 
-	*frame_start = out->len;
+	if (s->started)
+		return 0;
+	s->started = 1;
 	return obuf_append(out, hdr, sizeof(hdr));
 }
 
@@ -89,32 +91,20 @@ static int stored_feed_blocks(const uint8_t *src, size_t len, struct obuf *out)
 
 static int stored_feed(void *ctx, const void *src, size_t len, struct obuf *out)
 {
-	struct stored *s = ctx;
-	size_t start;
-	int err;
+	int err = stored_header(ctx, out);
 
-	if (!s->started) {
-		err = stored_header(out, &start);
-		if (err)
-			return err;
-		s->started = 1;
-	}
-	return stored_feed_blocks(src, len, out);
+	return err ? err : stored_feed_blocks(src, len, out);
 }
 
 static int stored_end(void *ctx, struct obuf *out)
 {
 	struct stored *s = ctx;
 	uint8_t last[3];
-	size_t start;
-	int err;
+	int err = stored_header(s, out);
 
-	if (!s->started) {
-		err = stored_header(out, &start);
-		if (err)
-			return err;
-	}
 	s->started = 0;
+	if (err)
+		return err;
 	put_block_header(last, 0, 1);
 	return obuf_append(out, last, sizeof(last));
 }
