@@ -25,13 +25,14 @@
 /* The one mutable global: set by SIGINT/SIGTERM, read by the source. */
 static volatile sig_atomic_t stop_flag;
 
-enum { OPT_SYNTH = 1, OPT_SYNTH_SIZE, OPT_PRINT_CONFIG, OPT_MAN_OPTIONS };
+enum { OPT_SYNTH = 1, OPT_SYNTH_SIZE, OPT_SYNTH_RATE, OPT_PRINT_CONFIG, OPT_MAN_OPTIONS };
 
 static const struct option main_opts[] = {
 	{ "read", required_argument, NULL, 'r' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "synthetic", required_argument, NULL, OPT_SYNTH },
 	{ "synth-size", required_argument, NULL, OPT_SYNTH_SIZE },
+	{ "synth-rate", required_argument, NULL, OPT_SYNTH_RATE },
 	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 	{ "man-options", no_argument, NULL, OPT_MAN_OPTIONS },
 	{ "help", no_argument, NULL, 'h' },
@@ -40,7 +41,7 @@ static const struct option main_opts[] = {
 };
 
 struct args {
-	const char *read, *conf, *synth, *synth_size;
+	const char *read, *conf, *synth, *synth_size, *synth_rate;
 	bool print_config;
 };
 
@@ -48,10 +49,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: captured -r FILE [--store DIR] [-c FILE] [OPTIONS]\n"
-		"       captured --synthetic COUNT [--synth-size 64|imix|N|MIN-MAX] [OPTIONS]\n"
+		"       captured --synthetic COUNT [--synth-size 64|imix|N|MIN-MAX]\n"
+		"                [--synth-rate PPS] [OPTIONS]\n"
 		"\n"
 		"  -r, --read FILE      ingest a pcap or pcapng file into the store\n"
-		"  --synthetic COUNT    write COUNT synthetic packets (benchmarks)\n"
+		"  --synthetic COUNT    write COUNT synthetic packets (benchmarks); with\n"
+		"  --synth-rate PPS     paced like a NIC: dropped and counted when the writer\n"
+		"                       falls behind, instead of waiting\n"
 		"  -c, --config FILE    read options from FILE (INI); the command line wins\n"
 		"  --print-config       print the effective configuration and exit\n"
 		"  -h, --help           this text;  -V, --version\n"
@@ -90,6 +94,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct config *cli)
 		case 'c': a->conf = optarg; break;
 		case OPT_SYNTH: a->synth = optarg; break;
 		case OPT_SYNTH_SIZE: a->synth_size = optarg; break;
+		case OPT_SYNTH_RATE: a->synth_rate = optarg; break;
 		case OPT_PRINT_CONFIG: a->print_config = true; break;
 		case OPT_MAN_OPTIONS: config_print_man(stdout); rc = -1; break;
 		case 'h': usage(stdout); rc = -1; break;
@@ -125,18 +130,21 @@ static double secs_since(const struct timespec *t0)
 }
 
 static void summary(const char *what, const struct writer_stats *ws, uint64_t seen,
-		    double secs, const char *store)
+		    uint64_t dropped, double secs, const char *store)
 {
 	double ratio = ws->disk_bytes ? (double)ws->pcapng_bytes / (double)ws->disk_bytes : 0;
 
 	fprintf(stderr,
-		"captured: %s: %llu packets (%llu bytes) stored of %llu read, %llu lost, "
-		"in %llu files in %s; %llu bytes on disk, ratio %.2f; %.3f s, %.3f Mpps, "
+		"captured: %s: %llu packets (%llu bytes) stored of %llu read, %llu dropped "
+		"(writer ring full), %llu lost (write errors); %llu files in %s, %llu bytes on "
+		"disk, ratio %.2f; frames %llu compressed, %llu stored raw; %.3f s, %.3f Mpps, "
 		"%.1f MB/s\n",
 		what, (unsigned long long)ws->packets, (unsigned long long)ws->bytes,
-		(unsigned long long)seen, (unsigned long long)ws->lost_packets,
-		(unsigned long long)ws->files, store, (unsigned long long)ws->disk_bytes,
-		ratio, secs, secs > 0 ? (double)ws->packets / secs / 1e6 : 0,
+		(unsigned long long)seen, (unsigned long long)dropped,
+		(unsigned long long)ws->lost_packets, (unsigned long long)ws->files, store,
+		(unsigned long long)ws->disk_bytes, ratio,
+		(unsigned long long)ws->level_frames[0], (unsigned long long)ws->level_frames[1],
+		secs, secs > 0 ? (double)ws->packets / secs / 1e6 : 0,
 		secs > 0 ? (double)ws->pcapng_bytes / secs / 1e6 : 0);
 }
 
@@ -159,7 +167,19 @@ static int run(const struct args *a, const struct config *c)
 	void *src;
 	int rc = 1, run_err;
 
-	src = ops->create(a->read ? a->read : a->synth, a->synth_size, err, sizeof(err));
+	struct source_args sa = { a->read ? a->read : a->synth, a->synth_size, 0 };
+	char *end;
+
+	if (a->synth_rate) {
+		errno = 0;
+		sa.rate = strtoull(a->synth_rate, &end, 10);
+		if (errno || *end || !sa.rate || sa.rate > 100000000) {
+			fprintf(stderr, "captured: --synth-rate: '%s': want packets per second, "
+				"1..100000000\n", a->synth_rate);
+			return 2;
+		}
+	}
+	src = ops->create(&sa, err, sizeof(err));
 	if (!src) {
 		fprintf(stderr, "captured: %s\n", err);
 		return 1;
@@ -174,7 +194,7 @@ static int run(const struct args *a, const struct config *c)
 	if (batch_size < info.snaplen + EPB_OVERHEAD)
 		batch_size = info.snaplen + EPB_OVERHEAD;
 	pool = batch_pool_create((size_t)config_int(c, CONFIG_RING_BATCHES), batch_size);
-	f = pool ? feeder_create(pool, true) : NULL;
+	f = pool ? feeder_create(pool, info.lossless) : NULL;
 	if (!f) {
 		fprintf(stderr, "captured: cannot allocate %lld batches of %zu bytes: %s\n",
 			(long long)config_int(c, CONFIG_RING_BATCHES), batch_size, strerror(errno));
@@ -200,7 +220,7 @@ static int run(const struct args *a, const struct config *c)
 		.plain = config_int(c, CONFIG_COMPRESSION) == CONFIG_COMPRESSION_NONE,
 		.level = writer_level(c),
 		.adaptive_ceiling = 3,
-		.lossless_source = true,
+		.lossless_source = info.lossless,
 		.frame_size = (size_t)config_int(c, CONFIG_FRAME_SIZE),
 		.flush_ns = 0,
 		.rotate_size = (uint64_t)config_int(c, CONFIG_ROTATE_SIZE),
@@ -223,7 +243,7 @@ static int run(const struct args *a, const struct config *c)
 	writer_set_ifstats(w, &ifs);
 	writer_finish(w);
 	writer_get_stats(w, &ws);
-	summary(a->read ? a->read : "synthetic", &ws, ss.packets, secs_since(&t0),
+	summary(a->read ? a->read : "synthetic", &ws, ss.packets, feeder_drops(f), secs_since(&t0),
 		config_str(c, CONFIG_STORE));
 	rc = 0;
 	if (run_err) {

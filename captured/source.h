@@ -5,12 +5,21 @@
 #define CAPTURED_SOURCE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "feeder.h"
 
+/* What a source is asked to produce; each backend reads what it needs. */
+struct source_args {
+	const char *arg;           /* a file name; a packet count */
+	const char *size;          /* synthetic: 64, imix, N, MIN-MAX */
+	uint64_t rate;             /* synthetic: packets/s, 0 = as fast as the writer takes */
+};
+
 struct source_info {
+	bool lossless;             /* the source can wait for the writer (a file) */
 	uint16_t linktype;
 	uint32_t snaplen;
 	char label[64];            /* interface part of file names */
@@ -27,9 +36,8 @@ struct source_stats {
 
 struct source_ops {
 	const char *name;
-	/* arg: the backend's argument (a file name, a packet count). NULL and
-	 * errno, with a message in err, on failure. */
-	void *(*create)(const char *arg, const char *opt, char *err, size_t errlen);
+	/* NULL and errno, with a message in err, on failure. */
+	void *(*create)(const struct source_args *a, char *err, size_t errlen);
 	void (*destroy)(void *ctx);
 	void (*info)(void *ctx, struct source_info *info);
 	/* Feeds every packet to f until done or *stop.  0 when done, negative

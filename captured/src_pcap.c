@@ -15,12 +15,12 @@ struct src_pcap {
 	uint64_t packets;
 };
 
-static void *pcap_src_create(const char *arg, const char *opt, char *err, size_t errlen)
+static void *pcap_src_create(const struct source_args *a, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct src_pcap *s = calloc(1, sizeof(*s));
+	const char *arg = a->arg;
 
-	(void)opt;
 	if (!s || !(s->path = strdup(arg))) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
@@ -76,6 +76,7 @@ static void pcap_src_info(void *ctx, struct source_info *info)
 	const char *dname = pcap_datalink_val_to_name(dlt);
 
 	memset(info, 0, sizeof(*info));
+	info->lossless = true;
 	info->linktype = file_linktype(s->p);
 	info->snaplen = (uint32_t)pcap_snapshot(s->p);
 	snprintf(copy, sizeof(copy), "%s", s->path);

@@ -19,6 +19,7 @@ struct capfile_w {
 	bool plain;
 	char *part, *final, *idx_part, *idx_final;
 	uint64_t off, idx_off;      /* end of the last good frame / record */
+	uint64_t synced;            /* writeback started up to here */
 	uint64_t bytes_in;
 	struct obuf out;
 	const struct comp_ops *ops; /* of the open frame; NULL: none open */
@@ -136,6 +137,11 @@ static int end_frame(struct capfile_w *w)
 		w->off += w->out.len;
 	}
 	w->bytes_in += e->usize;
+	/* start writeback now, so that dirty pages never pile up and the fsync
+	 * at close (on the writer thread) has little left to wait for */
+	sync_file_range(w->fd, (off64_t)w->synced, (off64_t)(w->off - w->synced),
+			SYNC_FILE_RANGE_WRITE);
+	w->synced = w->off;
 	return add_entry(w, e);
 undo:
 	/* never leave a partial frame behind: cut back to the last good end */

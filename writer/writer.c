@@ -14,10 +14,13 @@
 #include "writer.h"
 
 #define LADDER_MAX 32
-/* Adaptive: the queue fill (in eighths) that moves one rung down or up. */
-#define ADAPT_DOWN_EIGHTHS 4
-#define ADAPT_UP_EIGHTHS 1
-#define ADAPT_HOLD_FRAMES 4
+/* Adaptive, by ring fill in sixteenths: at PANIC straight to raw frames
+ * (a full ring drops packets), at DOWN one rung lower, at UP or less one
+ * rung higher once HOLD frames have passed since the last change. */
+#define ADAPT_PANIC_16THS 12
+#define ADAPT_DOWN_16THS 4
+#define ADAPT_UP_16THS 1
+#define ADAPT_HOLD_FRAMES 8
 
 struct writer {
 	struct writer_opts o;
@@ -76,10 +79,13 @@ static int pick_level(struct writer *w)
 	size = batch_pool_size(w->pool);
 	if (w->hold)
 		w->hold--;
-	if (q * 8 >= size * ADAPT_DOWN_EIGHTHS && w->rung < w->nladder - 1) {
+	if (q * 16 >= size * ADAPT_PANIC_16THS) {
+		w->rung = w->nladder - 1;
+		w->hold = ADAPT_HOLD_FRAMES;
+	} else if (q * 16 >= size * ADAPT_DOWN_16THS && w->rung < w->nladder - 1) {
 		w->rung++;
 		w->hold = ADAPT_HOLD_FRAMES;
-	} else if (q * 8 <= size * ADAPT_UP_EIGHTHS && w->rung > 0 && !w->hold) {
+	} else if (q * 16 <= size * ADAPT_UP_16THS && w->rung > 0 && !w->hold) {
 		w->rung--;
 		w->hold = ADAPT_HOLD_FRAMES;
 	}
