@@ -182,9 +182,13 @@ static int run(const struct args *a, const struct config *c)
 	src = ops->create(&sa, err, sizeof(err));
 	if (!src) {
 		fprintf(stderr, "captured: %s\n", err);
-		return 1;
+		/* a bad synthetic argument is a usage error; an unreadable file is not */
+		return a->synth && errno == EINVAL ? 2 : 1;
 	}
 	ops->info(src, &info);
+	/* snaplen cuts what the source delivers, as tcpdump -s and editcap -s do */
+	if (info.snaplen > (uint32_t)config_int(c, CONFIG_SNAPLEN) || !info.snaplen)
+		info.snaplen = (uint32_t)config_int(c, CONFIG_SNAPLEN);
 	st = store_open(config_str(c, CONFIG_STORE), true, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "captured: %s\n", err);
@@ -194,7 +198,7 @@ static int run(const struct args *a, const struct config *c)
 	if (batch_size < info.snaplen + EPB_OVERHEAD)
 		batch_size = info.snaplen + EPB_OVERHEAD;
 	pool = batch_pool_create((size_t)config_int(c, CONFIG_RING_BATCHES), batch_size);
-	f = pool ? feeder_create(pool, info.lossless) : NULL;
+	f = pool ? feeder_create(pool, info.lossless, info.snaplen) : NULL;
 	if (!f) {
 		fprintf(stderr, "captured: cannot allocate %lld batches of %zu bytes: %s\n",
 			(long long)config_int(c, CONFIG_RING_BATCHES), batch_size, strerror(errno));
@@ -227,6 +231,7 @@ static int run(const struct args *a, const struct config *c)
 		.rotate_ns = config_int(c, CONFIG_ROTATE_TIME),
 		.retain_size = (uint64_t)config_int(c, CONFIG_RETAIN_SIZE),
 		.retain_age_ns = config_int(c, CONFIG_RETAIN_AGE),
+		.feeder = f,
 	};
 	w = writer_create(&wo, pool);
 	if (!w || writer_start(w)) {
@@ -239,7 +244,6 @@ static int run(const struct args *a, const struct config *c)
 	ops->stats(src, &ss);
 	ifs.ifrecv = ss.packets;
 	ifs.ifdrop = ss.ifdrop;
-	ifs.osdrop = feeder_drops(f);
 	writer_set_ifstats(w, &ifs);
 	writer_finish(w);
 	writer_get_stats(w, &ws);
@@ -280,6 +284,13 @@ int main(int argc, char **argv)
 	if (!cli || !c) {
 		fprintf(stderr, "captured: out of memory\n");
 		return 1;
+	}
+	/* precedence: command line, then config file, then $CAPTURED_STORE */
+	if (getenv("CAPTURED_STORE") && *getenv("CAPTURED_STORE") &&
+	    config_set_opt(c, CONFIG_STORE, getenv("CAPTURED_STORE"), err, sizeof(err))) {
+		fprintf(stderr, "captured: $CAPTURED_STORE: %s\n", err);
+		rc = 2;
+		goto out;
 	}
 	rc = parse_args(argc, argv, &a, cli);
 	if (rc)

@@ -142,7 +142,7 @@ static void build(struct src_synth *s, unsigned len, uint64_t r)
 	ip[3] = iplen & 0xff;
 	ip[8] = 64;
 	ip[9] = 17;
-	/* 10.(r)/16 hosts: documentation-only addresses inside a file */
+	/* private 10/8 addresses: they exist only inside the capture */
 	ip[12] = 10; ip[13] = (r >> 8) & 0xff; ip[14] = (r >> 16) & 0xff; ip[15] = 1;
 	ip[16] = 10; ip[17] = (r >> 24) & 0xff; ip[18] = 2; ip[19] = (r >> 32) & 0xff;
 	udp[0] = (r >> 40) & 0xff; udp[1] = (r >> 48) & 0xff;

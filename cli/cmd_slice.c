@@ -69,7 +69,7 @@ static int parse_opts(int argc, char **argv, struct slice_opts *o)
 	o->from = 0;
 	o->to = INT64_MAX;
 	o->fmt = PKTOUT_PCAPNG;
-	while ((ch = getopt_long(argc, argv, "+w:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "w:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 		case 't':
@@ -177,12 +177,16 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "capctl: %" PRIu64 " packets from %" PRIu64 " of %" PRIu64
 			" frames in %" PRIu64 " of %" PRIu64 " files\n", res.packets,
 			res.frames_read, res.frames_total, res.files_read, res.files_total);
+	/* the output holds every packet that could be read, but a script must
+	 * be able to tell that it is not the whole answer */
 	if (res.files_skipped)
-		capctl_err("warning: %" PRIu64 " unreadable files were skipped (see above)",
+		capctl_err("incomplete: %" PRIu64 " files could not be read (see above)",
 			   res.files_skipped);
 	if (res.damaged_frames)
-		capctl_err("warning: %" PRIu64 " damaged frames were skipped (see above)",
+		capctl_err("incomplete: %" PRIu64 " damaged frames were skipped (see above)",
 			   res.damaged_frames);
+	if (res.files_skipped || res.damaged_frames)
+		rc = 1;
 out:
 	if (out)
 		pktout_close(out);

@@ -62,6 +62,7 @@ static bool check_file(const char *path, bool quiet)
 	struct frame_tally t;
 	struct obuf b = { 0 };
 	const char *bad = NULL;
+	bool located = false;   /* bad already names the frame and offset */
 	uint64_t packets = 0;
 	size_t i, n;
 
@@ -75,7 +76,8 @@ static bool check_file(const char *path, bool quiet)
 		int rc = capfile_r_frame(r, i, &b);
 
 		if (rc) {
-			bad = rc == -EBADMSG ? capfile_r_error(r) : strerror(-rc);
+			located = rc == -EBADMSG;
+			bad = located ? capfile_r_error(r) : strerror(-rc);
 			break;
 		}
 		bad = walk(&b, capfile_r_nidb(r), &t, why, sizeof(why));
@@ -93,7 +95,9 @@ static bool check_file(const char *path, bool quiet)
 		}
 		packets += t.packets;
 	}
-	if (bad)
+	if (bad && located)
+		printf("DAMAGED %s: %s\n", path, bad);
+	else if (bad)
 		printf("DAMAGED %s: frame %zu at offset %" PRIu64 ": %s\n", path, i,
 		       capfile_r_entry(r, i)->offset, bad);
 	else if (capfile_r_state(r) == CAPFILE_TORN)

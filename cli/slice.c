@@ -23,8 +23,15 @@ struct prog {
 	struct bpf_program bpf;
 };
 
+struct plan_idb {
+	uint8_t *block;         /* as output: with if_tsresol=9 */
+	size_t len;
+	struct pcapng_idb idb;
+};
+
 struct plan_file {
 	char *path;
+	struct plan_idb idbs[CAPFILE_MAX_IF];
 	size_t *frames, nframes;
 	int64_t min_ts;
 	size_t order;
@@ -107,6 +114,47 @@ static bool overlaps(const struct capindex_entry *e, int64_t from, int64_t to)
 	       (int64_t)e->ts_max >= from && (int64_t)e->ts_min < to;
 }
 
+static void free_plan(struct plan_file *pf)
+{
+	for (size_t i = 0; i < pf->nidb; i++)
+		free(pf->idbs[i].block);
+	free(pf->frames);
+	free(pf->path);
+}
+
+/* Keeps interface i of r for the output.  Packets leave the cursor in ns,
+ * so an IDB with another if_tsresol is written anew with 9. */
+static int copy_idb(const struct capfile_r *r, size_t i, struct plan_idb *out)
+{
+	const struct pcapng_idb *idb = capfile_r_idb(r, i);
+	const uint8_t *blk;
+	size_t len;
+
+	blk = capfile_r_idb_block(r, i, &len);
+	out->idb = *idb;
+	if (idb->tsresol == 9) {
+		out->block = malloc(len);
+		if (!out->block)
+			return -ENOMEM;
+		memcpy(out->block, blk, len);
+		out->len = len;
+	} else {
+		struct pcapng_idb ns = *idb;
+
+		ns.tsresol = 9;
+		out->block = malloc(len + 64);
+		if (!out->block)
+			return -ENOMEM;
+		out->len = pcapng_put_idb(out->block, len + 64, &ns);
+		if (!out->len)
+			return -EINVAL;
+	}
+	/* the strings of idb point into r; only linktype and snaplen are used */
+	out->idb.name = out->idb.description = out->idb.hardware = NULL;
+	out->idb.os = out->idb.filter = out->idb.comment = NULL;
+	return 0;
+}
+
 /* Chooses the frames of one file; keeps the file in the plan if any. */
 static int plan_file(struct slice *sl, const char *path, size_t order, char *err,
 		     size_t errlen)
@@ -136,7 +184,7 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 	for (size_t i = 0; i < capfile_r_nframes(r); i++) {
 		const struct capindex_entry *en = capfile_r_entry(r, i);
 
-		if (!en->flags)
+		if (!(en->flags & (CAPINDEX_F_HEADER | CAPINDEX_F_STATS)))
 			sl->frames_total++;
 		if (!overlaps(en, sl->from, sl->to))
 			continue;
@@ -144,12 +192,17 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 		if ((int64_t)en->ts_min < pf.min_ts)
 			pf.min_ts = (int64_t)en->ts_min;
 	}
-	if (!pf.nframes)
-		goto out;
+	if (!pf.nframes) {
+		free_plan(&pf);
+		goto return_ok;
+	}
 	pf.nidb = capfile_r_nidb(r) < CAPFILE_MAX_IF ? capfile_r_nidb(r) : CAPFILE_MAX_IF;
 	for (size_t i = 0; i < pf.nidb; i++) {
 		const struct pcapng_idb *idb = capfile_r_idb(r, i);
 
+		e = copy_idb(r, i, &pf.idbs[i]);
+		if (e)
+			goto out;
 		pf.ifmap[i] = -1;
 		pf.progs[i] = prog_for(sl, idb->linktype, idb->snaplen, err, errlen);
 		if (!pf.progs[i] && sl->filter[0]) {
@@ -164,11 +217,11 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 	}
 	sl->files = v;
 	sl->files[sl->nfiles++] = pf;
-	pf.frames = NULL;
-	pf.path = NULL;
+	return_ok:
+	capfile_r_close(r);
+	return 0;
 out:
-	free(pf.frames);
-	free(pf.path);
+	free_plan(&pf);
 	capfile_r_close(r);
 	return e;
 }
@@ -197,11 +250,6 @@ struct slice *slice_create(struct store *st, int64_t from, int64_t to, const cha
 	sl->st = st;
 	sl->from = from;
 	sl->to = to;
-	/* check the filter even when no file is chosen */
-	if (sl->filter[0] && !prog_for(sl, 1, 262144, err, errlen)) {
-		e = errno;
-		goto fail;
-	}
 	e = -store_list(st, &list, &n);
 	if (e) {
 		snprintf(err, errlen, "%s: %s", store_dir(st), strerror(e));
@@ -215,6 +263,12 @@ struct slice *slice_create(struct store *st, int64_t from, int64_t to, const cha
 			goto fail;
 	}
 	free(list);
+	list = NULL;
+	/* a bad filter is an error even when no file is chosen (Ethernet then) */
+	if (!sl->nprogs && sl->filter[0] && !prog_for(sl, 1, 262144, err, errlen)) {
+		e = errno;
+		goto fail;
+	}
 	if (sl->nfiles)
 		qsort(sl->files, sl->nfiles, sizeof(*sl->files), cmp_plan);
 	return sl;
@@ -231,10 +285,8 @@ void slice_destroy(struct slice *sl)
 		return;
 	for (size_t i = 0; i < sl->nprogs; i++)
 		pcap_freecode(&sl->progs[i].bpf);
-	for (size_t i = 0; i < sl->nfiles; i++) {
-		free(sl->files[i].path);
-		free(sl->files[i].frames);
-	}
+	for (size_t i = 0; i < sl->nfiles; i++)
+		free_plan(&sl->files[i]);
 	free(sl->files);
 	free(sl->filter);
 	free(sl);
@@ -283,42 +335,58 @@ static void sift_up(struct head *h, size_t i)
 	}
 }
 
-/* Opens a planned file, maps its interfaces into out, and reads its first
+/* Opens a planned file and reads its first
  * packet.  Returns 1 if it has one (pushed on the heap), 0 if not. */
-static int activate(struct slice *sl, struct plan_file *pf, struct pktout *out,
-		    struct head *heap, size_t *nheap, struct slice_result *res, char *err,
-		    size_t errlen)
+static bool strip_part(char *path)
+{
+	size_t n = strlen(path), k = strlen(CAPFILE_PART_SUFFIX);
+
+	if (n <= k || strcmp(path + n - k, CAPFILE_PART_SUFFIX))
+		return false;
+	path[n - k] = 0;
+	return true;
+}
+
+/* Every interface goes out before the first packet: pcap needs the largest
+ * snaplen in its header, and pcapng readers like IDBs up front. */
+static int declare_interfaces(struct slice *sl, struct pktout *out, char *err,
+			      size_t errlen)
+{
+	for (size_t f = 0; f < sl->nfiles; f++) {
+		struct plan_file *pf = &sl->files[f];
+
+		for (size_t i = 0; i < pf->nidb; i++) {
+			pf->ifmap[i] = pktout_add_if(out, pf->idbs[i].block, pf->idbs[i].len,
+						     &pf->idbs[i].idb, err, errlen);
+			if (pf->ifmap[i] < 0)
+				return pf->ifmap[i];
+		}
+	}
+	return 0;
+}
+
+static int activate(struct slice *sl, struct plan_file *pf, struct head *heap,
+		    size_t *nheap, struct slice_result *res, char *err, size_t errlen)
 {
 	struct head h = { .pf = pf };
-	struct capfile_r *r;
 
 	h.c = cursor_create(pf->path, pf->frames, pf->nframes, sl->from, sl->to,
 			    sl->filter[0] ? pf->progs : NULL, pf->nidb, err, errlen);
+	if (!h.c && errno == ENOENT && strip_part(pf->path)) {
+		/* its writer closed it meanwhile: same frames, final name */
+		h.c = cursor_create(pf->path, pf->frames, pf->nframes, sl->from, sl->to,
+				    sl->filter[0] ? pf->progs : NULL, pf->nidb, err, errlen);
+	}
 	if (!h.c) {
 		if (errno == ENOENT) {
 			fprintf(stderr, "capctl: %s was deleted (retention) during the slice; its "
 				"packets are missing from the output\n", pf->path);
+			res->files_skipped++;
 			return 0;
 		}
 		return -errno;
 	}
 	res->files_read++;
-	if (out) {
-		r = capfile_r_open(pf->path, err, errlen);
-		for (size_t i = 0; r && i < pf->nidb; i++) {
-			size_t len;
-			const uint8_t *blk = capfile_r_idb_block(r, i, &len);
-
-			pf->ifmap[i] = pktout_add_if(out, blk, len, capfile_r_idb(r, i), err,
-						     errlen);
-			if (pf->ifmap[i] < 0) {
-				capfile_r_close(r);
-				cursor_destroy(h.c);
-				return -EINVAL;
-			}
-		}
-		capfile_r_close(r);
-	}
 	if (cursor_next(h.c, &h.p) != 1) {
 		res->frames_read += cursor_frames_read(h.c);
 		res->damaged_frames += cursor_damaged(h.c);
@@ -345,13 +413,17 @@ int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, ch
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	if (out) {
+		rc = declare_interfaces(sl, out, err, errlen);
+		if (rc)
+			goto out;
+	}
 	for (;;) {
 		struct head *top;
 
 		while (pending < sl->nfiles &&
 		       (!nheap || sl->files[pending].min_ts <= (int64_t)heap[0].p.ts)) {
-			rc = activate(sl, &sl->files[pending++], out, heap, &nheap, res, err,
-				      errlen);
+			rc = activate(sl, &sl->files[pending++], heap, &nheap, res, err, errlen);
 			if (rc < 0)
 				goto out;
 		}

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "capfile.h"
@@ -387,26 +388,42 @@ void capfile_r_close(struct capfile_r *r)
 	free(r);
 }
 
-int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
+/* Frames without zstd's checksum carry a CRC-32 in their record. */
+static int check_ucrc(struct capfile_r *r, size_t i, const struct obuf *out)
 {
 	const struct capindex_entry *e = &r->ents[i];
+
+	if (!(e->flags & CAPINDEX_F_UCRC) ||
+	    (uint32_t)crc32(crc32(0L, Z_NULL, 0), out->data, (uInt)out->len) == e->ucrc)
+		return 0;
+	snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu at offset %llu: content does not "
+		 "match the CRC-32 in its index record", i, (unsigned long long)e->offset);
+	return -EBADMSG;
+}
+
+int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
+{
+	const struct capindex_entry *e;
 	size_t got;
 	int err;
 
 	if (i >= r->n)
 		return -EINVAL;
+	e = &r->ents[i];
 	obuf_reset(out);
 	if (obuf_reserve(out, e->usize ? e->usize : 1))
 		return -ENOMEM;
 	if (r->plain || e->level == COMP_LEVEL_PLAIN) {
-		err = fileio_pread(r->fd, out->data, e->csize, e->offset);
+		err = e->csize == e->usize ? fileio_pread(r->fd, out->data, e->csize, e->offset) :
+		      -ENODATA;
 		if (err) {
-			snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu: read: %s", i,
-				 strerror(-err));
+			snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu at offset %llu: %s", i,
+				 (unsigned long long)e->offset, err == -ENODATA ?
+				 "shorter than its index record says" : strerror(-err));
 			return err == -ENODATA ? -EBADMSG : -EIO;
 		}
 		out->len = e->csize;
-		return e->csize == e->usize ? 0 : -EBADMSG;
+		return check_ucrc(r, i, out);
 	}
 	obuf_reset(&r->cbuf);
 	if (obuf_reserve(&r->cbuf, e->csize ? e->csize : 1))
@@ -425,7 +442,7 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 		return -EBADMSG;
 	}
 	out->len = got;
-	return 0;
+	return check_ucrc(r, i, out);
 }
 
 enum capfile_state capfile_r_state(const struct capfile_r *r) { return r->state; }

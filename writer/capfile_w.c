@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "capfile.h"
 #include "comp.h"
@@ -73,6 +74,11 @@ static int begin_frame(struct capfile_w *w, int level, uint32_t flags)
 	w->cur.flags = flags;
 	w->cur.level = (int8_t)level;
 	w->cur.clock_worst_ns = INT64_MIN;
+	/* raw and plain frames have no zstd checksum: keep a CRC of our own */
+	if (level == COMP_LEVEL_STORED || level == COMP_LEVEL_PLAIN) {
+		w->cur.flags |= CAPINDEX_F_UCRC;
+		w->cur.ucrc = (uint32_t)crc32(0L, Z_NULL, 0);
+	}
 	obuf_reset(&w->out);
 	/* a compressed data frame is preceded by its record: leave room */
 	if (!w->plain && w->nent > 0) {
@@ -87,9 +93,12 @@ static int feed(struct capfile_w *w, const void *data, size_t len)
 {
 	int err = w->ops->feed(ctx_for(w, w->ops), data, len, &w->out);
 
-	if (!err)
-		w->cur.usize += (uint32_t)len;
-	return err;
+	if (err)
+		return err;
+	w->cur.usize += (uint32_t)len;
+	if (w->cur.flags & CAPINDEX_F_UCRC)
+		w->cur.ucrc = (uint32_t)crc32(w->cur.ucrc, data, (uInt)len);
+	return 0;
 }
 
 /* Ends the open frame and puts it (and its record) on disk. */
@@ -189,20 +198,29 @@ static char *concat(const char *a, const char *b)
 	return s;
 }
 
+/* Creates path, locked, without a moment in which it exists unlocked: a
+ * reader would take it for torn, and a repair could seal it under us.  The
+ * file is made and locked under a hidden name (which no store listing
+ * matches), then linked to its real name, which fails if that exists. */
 static int open_part(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	char tmp[4096], *slash;
+	int fd, e;
 
+	slash = strrchr(path, '/');
+	snprintf(tmp, sizeof(tmp), "%.*s.%s.new", slash ? (int)(slash - path + 1) : 0, path,
+		 slash ? slash + 1 : path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || link(tmp, path) < 0) {
+		e = errno;
 		close(fd);
-		unlink(path);
+		unlink(tmp);
 		errno = e;
 		return -1;
 	}
+	unlink(tmp);
 	return fd;
 }
 

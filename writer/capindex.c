@@ -68,6 +68,7 @@ static void put_payload(uint8_t *p, const struct capindex_entry *e)
 	put64(p + 72, e->bytes);
 	put64(p + 80, e->capbytes);
 	put64(p + 88, (uint64_t)e->clock_worst_ns);
+	put32(p + 96, e->ucrc);
 	put32(p + 100, crc(p, 100));
 }
 
@@ -91,6 +92,7 @@ static int get_payload(const uint8_t *p, struct capindex_entry *e)
 	e->bytes = get64(p + 72);
 	e->capbytes = get64(p + 80);
 	e->clock_worst_ns = (int64_t)get64(p + 88);
+	e->ucrc = get32(p + 96);
 	return 0;
 }
 

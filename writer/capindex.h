@@ -32,6 +32,7 @@
 
 #define CAPINDEX_F_HEADER 0x1u   /* frame holds the SHB and IDBs */
 #define CAPINDEX_F_STATS  0x2u   /* frame holds ISBs */
+#define CAPINDEX_F_UCRC   0x4u   /* ucrc holds the CRC-32 of the decoded bytes */
 
 /* One frame's entry. */
 struct capindex_entry {
@@ -47,6 +48,7 @@ struct capindex_entry {
 	int8_t level;           /* zstd level, or COMP_LEVEL_STORED / COMP_LEVEL_PLAIN */
 	uint8_t clock_state;    /* reserved for clock provenance; 0 = unknown */
 	int64_t clock_worst_ns; /* reserved; INT64_MIN = unknown */
+	uint32_t ucrc;          /* with CAPINDEX_F_UCRC: frames without zstd's checksum */
 };
 
 /* A record as a skippable frame: 8-byte frame header + payload. */

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -8,11 +9,20 @@
 struct feeder {
 	struct batch_pool *pool;
 	bool lossless;
+	uint32_t snaplen;
 	struct batch *cur;
-	uint64_t packets, drops;
+	/* written by the producer only, read by the writer: relaxed loads and
+	 * stores, no locked read-modify-write on the per-packet path */
+	_Atomic uint64_t packets, drops;
 };
 
-struct feeder *feeder_create(struct batch_pool *pool, bool lossless)
+static void bump(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+struct feeder *feeder_create(struct batch_pool *pool, bool lossless, uint32_t snaplen)
 {
 	struct feeder *f = calloc(1, sizeof(*f));
 
@@ -22,6 +32,9 @@ struct feeder *feeder_create(struct batch_pool *pool, bool lossless)
 	}
 	f->pool = pool;
 	f->lossless = lossless;
+	f->snaplen = snaplen ? snaplen : UINT32_MAX;
+	atomic_init(&f->packets, 0);
+	atomic_init(&f->drops, 0);
 	return f;
 }
 
@@ -65,22 +78,24 @@ static void push(struct feeder *f)
 int feeder_add(struct feeder *f, uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
 	       uint32_t origlen, uint32_t flags, int32_t queue)
 {
+	if (caplen > f->snaplen)
+		caplen = f->snaplen;
 	for (int tries = 0; tries < 2; tries++) {
 		if (!f->cur)
 			f->cur = get_free(f);
 		if (!f->cur) {
-			f->drops++;
+			bump(&f->drops);
 			return -ENOBUFS;
 		}
 		if (batch_add(f->cur, 0, ts_ns, data, caplen, origlen, flags, queue)) {
-			f->packets++;
+			bump(&f->packets);
 			return 0;
 		}
 		if (!f->cur->packets)
 			break;  /* does not fit even an empty batch */
 		push(f);
 	}
-	f->drops++;
+	bump(&f->drops);
 	return -EMSGSIZE;
 }
 
@@ -93,10 +108,10 @@ int feeder_flush(struct feeder *f)
 
 uint64_t feeder_packets(const struct feeder *f)
 {
-	return f->packets;
+	return atomic_load_explicit(&f->packets, memory_order_relaxed);
 }
 
 uint64_t feeder_drops(const struct feeder *f)
 {
-	return f->drops;
+	return atomic_load_explicit(&f->drops, memory_order_relaxed);
 }

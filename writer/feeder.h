@@ -15,7 +15,8 @@
 
 struct feeder;
 
-struct feeder *feeder_create(struct batch_pool *pool, bool lossless);
+/* snaplen: packets are cut to this many bytes (0: no limit). */
+struct feeder *feeder_create(struct batch_pool *pool, bool lossless, uint32_t snaplen);
 void feeder_destroy(struct feeder *f);   /* does not flush */
 /* 0, or -ENOBUFS when the packet was dropped (live mode: no free batch),
  * -EMSGSIZE when it can never fit in a batch (counted as dropped too). */
@@ -23,6 +24,7 @@ int feeder_add(struct feeder *f, uint64_t ts_ns, const uint8_t *data, uint32_t c
 	       uint32_t origlen, uint32_t flags, int32_t queue);
 /* Hands over the partly filled batch, if any (lossless: waits). */
 int feeder_flush(struct feeder *f);
+/* Counters; any thread may read them (the writer puts them in ISBs). */
 uint64_t feeder_packets(const struct feeder *f);   /* accepted */
 uint64_t feeder_drops(const struct feeder *f);     /* dropped: no batch free */
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,10 +62,14 @@ struct store *store_open(const char *dir, bool create, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot create the store: %s", dir, strerror(e));
 		goto fail;
 	}
-	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		e = errno ? errno : ENOTDIR;
-		snprintf(err, errlen, "%s: %s", dir,
-			 S_ISDIR(sb.st_mode) ? strerror(e) : "not a directory");
+	if (stat(dir, &sb) < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(e));
+		goto fail;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		e = ENOTDIR;
+		snprintf(err, errlen, "%s: not a directory", dir);
 		goto fail;
 	}
 	if (access(marker, F_OK) < 0) {
@@ -132,8 +137,9 @@ int store_name(char *buf, size_t len, int64_t start_ns, const char *iface, int q
 	clean[i] = 0;
 	if (!i)
 		snprintf(clean, sizeof(clean), "unknown");
+	/* "_N" sorts after ".pcapng", so ls shows a file before its namesakes */
 	if (seq > 0)
-		snprintf(plus, sizeof(plus), "+%d", seq);
+		snprintf(plus, sizeof(plus), "_%d", seq);
 	n = snprintf(buf, len, "%04d%02d%02dT%02d%02d%02d.%09lldZ_%s_q%d%s.pcapng%s",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 		     tm.tm_sec, (long long)(start_ns % 1000000000), clean, queue, plus,
@@ -187,13 +193,21 @@ int store_parse_name(const char *name, struct store_file *f)
 	    parse_digits(s + 11, 2, &m) || parse_digits(s + 13, 2, &sec) ||
 	    parse_digits(s + 16, 9, &ns))
 		return -EINVAL;
-	u = strrchr(s + 27, '_');
+	/* IFACE holds no '_' (store_name replaces it), so the first '_' after
+	 * it starts the queue: _qQUEUE, then an optional _SEQ */
+	u = strchr(s + 27, '_');
 	if (!u || u == s + 27 || u[1] != 'q' || (size_t)(u - (s + 27)) >= STORE_IFACE_MAX)
 		return -EINVAL;
-	q = strchr(u + 2, '+');
-	if (q)
+	q = strchr(u + 2, '_');
+	if (q) {
+		long long seq;
+
+		if (!q[1] || strlen(q + 1) > 9 || parse_digits(q + 1, (int)strlen(q + 1), &seq))
+			return -EINVAL;
 		*q = 0;
-	if (!u[2] || parse_digits(u + 2, (int)strlen(u + 2), &queue) || queue > 65535)
+	}
+	if (!u[2] || strlen(u + 2) > 5 || parse_digits(u + 2, (int)strlen(u + 2), &queue) ||
+	    queue > 65535)
 		return -EINVAL;
 	memcpy(f->iface, s + 27, (size_t)(u - (s + 27)));
 	f->queue = (int)queue;
@@ -276,17 +290,36 @@ int store_list(const struct store *st, struct store_file **files, size_t *n)
 
 static int remove_file(const struct store *st, const struct store_file *f)
 {
-	char path[4096];
+	char path[4096], base[256];
 
 	snprintf(path, sizeof(path), "%s/%s", st->dir, f->name);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return -errno;
 	if (f->plain) {
-		snprintf(path, sizeof(path), "%s/%s%s", st->dir, f->name, CAPFILE_IDX_SUFFIX);
+		snprintf(base, sizeof(base), "%s", f->name);
+		strip(base, CAPFILE_PART_SUFFIX);
+		snprintf(path, sizeof(path), "%s/%s%s%s", st->dir, base, CAPFILE_IDX_SUFFIX,
+			 f->partial ? CAPFILE_PART_SUFFIX : "");
 		if (unlink(path) < 0 && errno != ENOENT)
 			return -errno;
 	}
 	return 0;
+}
+
+/* A .part file whose writer is alive holds an exclusive lock on it. */
+static bool has_live_writer(const struct store *st, const struct store_file *f)
+{
+	char path[4096];
+	int fd;
+	bool live;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, f->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return live;
 }
 
 int store_retain(const struct store *st, uint64_t max_bytes, int64_t max_age_ns,
@@ -301,12 +334,16 @@ int store_retain(const struct store *st, uint64_t max_bytes, int64_t max_age_ns,
 		return err;
 	for (size_t i = 0; i < n; i++)
 		total += v[i].disk_bytes;
-	/* oldest first; a .part file is never deleted, but counts in the total */
+	/* oldest first; a file being written is never deleted but counts in
+	 * the total; a torn one left by a dead writer ages out like the rest,
+	 * or crashes would slowly eat the budget of the finished files */
 	for (size_t i = 0; i < n; i++) {
 		bool too_big = max_bytes && total > max_bytes;
 		bool too_old = max_age_ns && v[i].mtime_ns < now_ns - max_age_ns;
 
-		if (v[i].partial || (!too_big && !too_old))
+		if (!too_big && !too_old)
+			continue;
+		if (v[i].partial && has_live_writer(st, &v[i]))
 			continue;
 		err = remove_file(st, &v[i]);
 		if (err)

@@ -1,5 +1,5 @@
 /* A store: a directory of capture files, named so that ls(1) sorts them by
- * start time:  YYYYMMDDTHHMMSS.NNNNNNNNNZ_IFACE_qQUEUE[+N].pcapng[.zst][.part]
+ * start time:  YYYYMMDDTHHMMSS.NNNNNNNNNZ_IFACE_qQUEUE[_N].pcapng[.zst][.part]
  * A marker file .captured-store identifies the directory as a store.
  */
 #ifndef CAPTURED_STORE_H
@@ -32,7 +32,7 @@ void store_destroy(struct store *st);
 const char *store_dir(const struct store *st);
 
 /* Makes a file name; iface is sanitized ([A-Za-z0-9.-], others become '-').
- * seq > 0 adds "+seq" to tell apart files that start at the same ns. */
+ * seq > 0 adds "_seq" to tell apart files that start at the same ns. */
 int store_name(char *buf, size_t len, int64_t start_ns, const char *iface, int queue,
 	       int seq, bool plain);
 /* Parses a store file name: 0, or -EINVAL when it is not one. */
@@ -41,10 +41,11 @@ int store_parse_name(const char *name, struct store_file *f);
 /* Lists store files sorted by start time (then name).  *files is malloc'd. */
 int store_list(const struct store *st, struct store_file **files, size_t *n);
 
-/* Deletes the oldest finished files (with sidecars) until the store holds at
- * most max_bytes (0: no limit) and no finished file was last written more than
- * max_age_ns before now_ns (0: no limit).  Never touches .part files.  Adds
- * what it deleted to *files and *bytes. */
+/* Deletes the oldest files (with sidecars) until the store holds at most
+ * max_bytes (0: no limit) and no file was last written more than max_age_ns
+ * before now_ns (0: no limit).  Never deletes a file being written (a .part
+ * file whose writer holds its lock); torn .part files of dead writers count
+ * as any other.  Adds what it deleted to *files and *bytes. */
 int store_retain(const struct store *st, uint64_t max_bytes, int64_t max_age_ns,
 		 int64_t now_ns, uint64_t *files, uint64_t *bytes);
 

@@ -39,7 +39,7 @@ struct writer {
 	int64_t frame_open_ns;          /* monotonic time the open frame began */
 	uint32_t frame_packets;
 	uint64_t frame_bytes, frame_capbytes;
-	uint64_t ts_max_all;
+	uint64_t ts_first_all, ts_max_all;
 	int ladder[LADDER_MAX];
 	int nladder, rung, hold;
 	struct log_limit err_limit;
@@ -116,34 +116,48 @@ static void flush_frame(struct writer *w)
 	w->frame_bytes = w->frame_capbytes = 0;
 }
 
-static void close_file(struct writer *w)
+/* Interface statistics for the ISB that closes a file: counters since the
+ * capture started, as pcapng defines them. */
+static void fill_isb(struct writer *w, struct pcapng_isb *isb, char *comment, size_t len)
 {
-	struct pcapng_isb isb;
 	struct writer_ifstats ifs;
-	char comment[160];
-	uint64_t lost = 0, stored, files = 0, bytes = 0;
-	int err;
+	uint64_t stored, lost, fed = 0, ringdrop = 0;
 
-	if (w->frame_packets || capfile_w_pending(w->cf))
-		flush_frame(w);
 	pthread_mutex_lock(&w->lock);
 	ifs = w->ifs;
 	stored = w->st.packets;
 	lost = w->st.lost_packets;
 	pthread_mutex_unlock(&w->lock);
-	pcapng_isb_init(&isb, 0);
-	isb.ts = w->ts_max_all;
-	isb.starttime = ifs.start_ns;
-	isb.endtime = w->ts_max_all;
-	isb.ifrecv = ifs.ifrecv;
-	isb.ifdrop = ifs.ifdrop;
-	isb.osdrop = ifs.osdrop + lost;
-	isb.usrdeliv = stored;
-	snprintf(comment, sizeof(comment),
-		 "counters since capture start; osdrop = %llu source + %llu writer (not stored)",
-		 (unsigned long long)ifs.osdrop, (unsigned long long)lost);
-	isb.comment = comment;
-	lost = 0;
+	if (w->o.feeder) {
+		fed = feeder_packets(w->o.feeder);
+		ringdrop = feeder_drops(w->o.feeder);
+	}
+	pcapng_isb_init(isb, 0);
+	isb->ts = w->ts_max_all;
+	isb->starttime = ifs.start_ns ? ifs.start_ns : w->ts_first_all;
+	isb->endtime = w->ts_max_all;
+	isb->ifrecv = ifs.ifrecv > fed + ringdrop ? ifs.ifrecv : fed + ringdrop;
+	isb->ifdrop = ifs.ifdrop;
+	isb->osdrop = ifs.osdrop + ringdrop + lost;
+	isb->usrdeliv = stored;
+	snprintf(comment, len, "counters since capture start; osdrop = %llu bypass ring + "
+		 "%llu writer ring full + %llu write errors; %llu packets in flight",
+		 (unsigned long long)ifs.osdrop, (unsigned long long)ringdrop,
+		 (unsigned long long)lost,
+		 (unsigned long long)(fed > stored + lost ? fed - stored - lost : 0));
+	isb->comment = comment;
+}
+
+static void close_file(struct writer *w)
+{
+	struct pcapng_isb isb;
+	char comment[256];
+	uint64_t lost = 0, files = 0, bytes = 0;
+	int err;
+
+	if (w->frame_packets || capfile_w_pending(w->cf))
+		flush_frame(w);
+	fill_isb(w, &isb, comment, sizeof(comment));
 	err = capfile_w_close(w->cf, &isb, 1, &lost);
 	if (err)
 		log_limited(&w->err_limit, LOG_ERR, "%s: closing: %s (left as a torn .part "
@@ -253,6 +267,8 @@ static void handle(struct writer *w, const struct batch *b)
 	w->frame_packets += b->packets;
 	w->frame_bytes += b->bytes;
 	w->frame_capbytes += b->capbytes;
+	if (!w->ts_first_all)
+		w->ts_first_all = b->ts_first;
 	if (b->ts_max > w->ts_max_all)
 		w->ts_max_all = b->ts_max;
 	if (capfile_w_pending(w->cf) >= w->o.frame_size)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "feeder.h"
 #include "pcapng.h"
 #include "store.h"
 
@@ -35,14 +36,16 @@ struct writer_opts {
 	int64_t rotate_ns;          /* packet-time span per file */
 	uint64_t retain_size;       /* 0: no limit */
 	int64_t retain_age_ns;      /* 0: no limit */
+	const struct feeder *feeder; /* producer's counters for the ISBs; may be NULL */
 };
 
-/* Counters the source owns, copied into the ISBs. */
+/* Counters the source owns, copied into the ISBs.  Packets the feeder
+ * took or dropped are counted by the feeder itself (writer_opts.feeder). */
 struct writer_ifstats {
-	uint64_t ifrecv;            /* packets the source saw */
+	uint64_t ifrecv;            /* packets the source saw, if it knows more than the feeder */
 	uint64_t ifdrop;            /* lost before the source (NIC, kernel ring) */
-	uint64_t osdrop;            /* lost in the source (bypass ring, backpressure) */
-	uint64_t start_ns;          /* capture start */
+	uint64_t osdrop;            /* lost between NIC and feeder (bypass ring) */
+	uint64_t start_ns;          /* capture start; 0: the first packet's time */
 };
 
 struct writer_stats {
