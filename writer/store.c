@@ -172,7 +172,7 @@ int store_parse_name(const char *name, struct store_file *f)
 {
 	char s[256], *q, *u;
 	long long Y, M, D, h, m, sec, ns, queue;
-	struct tm tm = { 0 };
+	struct tm tm = { 0 }, back;
 	time_t t;
 
 	if (strlen(name) >= sizeof(s))
@@ -218,7 +218,10 @@ int store_parse_name(const char *name, struct store_file *f)
 	tm.tm_min = (int)m;
 	tm.tm_sec = (int)sec;
 	t = timegm(&tm);
-	if (t < 0 || M < 1 || M > 12 || D < 1 || D > 31)
+	/* timegm normalizes (hour 24 is the next day): insist on the same fields */
+	if (t < 0 || !gmtime_r(&t, &back) || back.tm_year != tm.tm_year ||
+	    back.tm_mon != (int)M - 1 || back.tm_mday != (int)D || back.tm_hour != (int)h ||
+	    back.tm_min != (int)m || back.tm_sec != (int)sec)
 		return -EINVAL;
 	f->start_ns = (int64_t)t * 1000000000 + ns;
 	return 0;
