@@ -73,8 +73,10 @@ static bool check_file(const char *path, bool quiet)
 	n = capfile_r_nframes(r);
 	for (i = 0; i < n && !bad; i++) {
 		const struct capindex_entry *e = capfile_r_entry(r, i);
-		int rc = capfile_r_frame(r, i, &b);
+		int rc = capfile_r_check_record(r, i);
 
+		if (!rc)
+			rc = capfile_r_frame(r, i, &b);
 		if (rc) {
 			located = rc == -EBADMSG;
 			bad = located ? capfile_r_error(r) : strerror(-rc);

@@ -83,6 +83,10 @@ const struct capindex_entry *capfile_r_entry(const struct capfile_r *r, size_t i
  * frame is damaged (message via capfile_r_error), -EIO on read errors,
  * -ENOENT when the file disappeared (retention). */
 int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out);
+/* Checks the index record kept beside frame i (in the file, or the sidecar)
+ * against the entry in use (from the seek table or the scan).  0, or
+ * -EBADMSG with the reason in capfile_r_error. */
+int capfile_r_check_record(struct capfile_r *r, size_t i);
 /* Interfaces of the section (from the header frame), and their raw blocks. */
 size_t capfile_r_nidb(const struct capfile_r *r);
 const struct pcapng_idb *capfile_r_idb(const struct capfile_r *r, size_t i);

@@ -445,6 +445,37 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 	return check_ucrc(r, i, out);
 }
 
+int capfile_r_check_record(struct capfile_r *r, size_t i)
+{
+	const struct capindex_entry *e;
+	struct capindex_entry got;
+	uint8_t rec[CAPINDEX_REC_SIZE];
+	uint64_t at;
+	int fd;
+
+	if (i >= r->n)
+		return -EINVAL;
+	e = &r->ents[i];
+	/* where capfile_w put it: after frame 0, before every later frame, or
+	 * in order in the sidecar */
+	fd = r->plain ? r->idx_fd : r->fd;
+	at = r->plain ? i * CAPINDEX_REC_SIZE : i == 0 ? e->csize : e->offset - CAPINDEX_REC_SIZE;
+	if (fileio_pread(fd, rec, sizeof(rec), at) ||
+	    capindex_get_record(rec, sizeof(rec), &got)) {
+		snprintf(r->errbuf, sizeof(r->errbuf), "index record of frame %zu at %s offset "
+			 "%llu: damaged (bad CRC or tag)", i, r->plain ? "sidecar" : "file",
+			 (unsigned long long)at);
+		return -EBADMSG;
+	}
+	if (!capindex_entry_equal(&got, e)) {
+		snprintf(r->errbuf, sizeof(r->errbuf), "index record of frame %zu at %s offset "
+			 "%llu differs from the seek table", i, r->plain ? "sidecar" : "file",
+			 (unsigned long long)at);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 enum capfile_state capfile_r_state(const struct capfile_r *r) { return r->state; }
 bool capfile_r_plain(const struct capfile_r *r) { return r->plain; }
 size_t capfile_r_nframes(const struct capfile_r *r) { return r->n; }

@@ -190,3 +190,13 @@ int capindex_get_table(const uint8_t *src, size_t table_size,
 	*nout = n;
 	return 0;
 }
+
+bool capindex_entry_equal(const struct capindex_entry *a, const struct capindex_entry *b)
+{
+	return a->seq == b->seq && a->flags == b->flags && a->offset == b->offset &&
+	       a->csize == b->csize && a->usize == b->usize && a->ts_first == b->ts_first &&
+	       a->ts_last == b->ts_last && a->ts_min == b->ts_min && a->ts_max == b->ts_max &&
+	       a->packets == b->packets && a->bytes == b->bytes && a->capbytes == b->capbytes &&
+	       a->level == b->level && a->clock_state == b->clock_state &&
+	       a->clock_worst_ns == b->clock_worst_ns && a->ucrc == b->ucrc;
+}

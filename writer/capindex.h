@@ -21,6 +21,7 @@
 #ifndef CAPTURED_CAPINDEX_H
 #define CAPTURED_CAPINDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,9 @@ int capindex_get_trailer(const uint8_t *src, uint64_t *table_size);
  * 0 or -EBADMSG / -ENOMEM. */
 int capindex_get_table(const uint8_t *src, size_t table_size,
 		       struct capindex_entry **e, size_t *n);
+
+/* Whether two entries say the same (field by field: structs have padding). */
+bool capindex_entry_equal(const struct capindex_entry *a, const struct capindex_entry *b);
 
 /* Reads the 8-byte header of a zstd skippable frame at src: 1 and its
  * payload size when it is one, 0 when it is not. */

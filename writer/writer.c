@@ -219,27 +219,26 @@ static int open_file(struct writer *w, int64_t start_ns)
 	return 0;
 }
 
-static bool need_rotate(const struct writer *w, const struct batch *b)
+static void count_lost(struct writer *w, uint32_t packets)
 {
-	return capfile_w_size(w->cf) >= w->o.rotate_size ||
-	       (w->o.rotate_ns && (int64_t)b->ts_first - w->file_start_ns >= w->o.rotate_ns);
+	pthread_mutex_lock(&w->lock);
+	w->st.lost_packets += packets;
+	w->st.write_errors++;
+	pthread_mutex_unlock(&w->lock);
 }
 
-static void handle(struct writer *w, const struct batch *b)
+/* Puts a run of packets (a view into a batch) into the open frame, opening
+ * a file and a frame as needed. */
+static void feed_run(struct writer *w, const struct batch *v)
 {
 	int level, err;
 
-	if (!b->packets)
+	if (!v->packets)
 		return;
-	if (w->cf && capfile_w_pending(w->cf) == 0 && need_rotate(w, b))
-		close_file(w);
 	if (!w->cf) {
-		err = open_file(w, (int64_t)b->ts_first);
+		err = open_file(w, (int64_t)v->ts_first);
 		if (err) {
-			pthread_mutex_lock(&w->lock);
-			w->st.lost_packets += b->packets;
-			w->st.write_errors++;
-			pthread_mutex_unlock(&w->lock);
+			count_lost(w, v->packets);
 			log_limited(&w->err_limit, LOG_ERR, "%s: cannot open a new file: %s; "
 				    "packets are counted as lost until it works",
 				    store_dir(w->o.store), strerror(-err));
@@ -254,25 +253,97 @@ static void handle(struct writer *w, const struct batch *b)
 		w->st.level_frames[level == COMP_LEVEL_STORED]++;
 		pthread_mutex_unlock(&w->lock);
 	}
-	err = capfile_w_feed(w->cf, b, level);
+	err = capfile_w_feed(w->cf, v, level);
 	if (err) {
-		pthread_mutex_lock(&w->lock);
-		w->st.lost_packets += b->packets;
-		w->st.write_errors++;
-		pthread_mutex_unlock(&w->lock);
+		count_lost(w, v->packets);
 		log_limited(&w->err_limit, LOG_ERR, "%s: compressing: %s",
 			    capfile_w_path(w->cf), strerror(-err));
 		return;
 	}
-	w->frame_packets += b->packets;
-	w->frame_bytes += b->bytes;
-	w->frame_capbytes += b->capbytes;
+	w->frame_packets += v->packets;
+	w->frame_bytes += v->bytes;
+	w->frame_capbytes += v->capbytes;
 	if (!w->ts_first_all)
-		w->ts_first_all = b->ts_first;
-	if (b->ts_max > w->ts_max_all)
-		w->ts_max_all = b->ts_max;
-	if (capfile_w_pending(w->cf) >= w->o.frame_size)
+		w->ts_first_all = v->ts_first;
+	if (v->ts_max > w->ts_max_all)
+		w->ts_max_all = v->ts_max;
+}
+
+static void run_start(struct batch *v, const struct batch *b, size_t at)
+{
+	memset(v, 0, sizeof(*v));
+	v->data = b->data + at;
+}
+
+static void run_add(struct batch *v, uint64_t ts, uint32_t caplen, uint32_t origlen,
+		    uint32_t blen)
+{
+	if (!v->packets) {
+		v->ts_first = v->ts_min = v->ts_max = ts;
+	} else {
+		v->ts_min = ts < v->ts_min ? ts : v->ts_min;
+		v->ts_max = ts > v->ts_max ? ts : v->ts_max;
+	}
+	v->ts_last = ts;
+	v->packets++;
+	v->bytes += origlen;
+	v->capbytes += caplen;
+	v->len += blen;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Walks the EPBs of a batch (made by batch_add, so well formed) and cuts
+ * frames and files at exact packet boundaries: a frame ends before the
+ * packet that would take it past frame_size, a file before the first
+ * packet rotate_time after the file's first, or at the first frame
+ * boundary past rotate_size. */
+static void handle(struct writer *w, const struct batch *b)
+{
+	struct batch v;
+	size_t off = 0;
+
+	run_start(&v, b, 0);
+	while (off + 28 <= b->len) {
+		const uint8_t *p = b->data + off;
+		uint32_t blen = rd32(p + 4);
+		uint64_t ts = (uint64_t)rd32(p + 12) << 32 | rd32(p + 16);
+
+		if (blen < 32 || blen > b->len - off)
+			break;
+		if (w->cf && w->o.rotate_ns && (int64_t)ts - w->file_start_ns >= w->o.rotate_ns) {
+			feed_run(w, &v);
+			close_file(w);
+			run_start(&v, b, off);
+		} else if (w->cf && v.packets &&
+			   capfile_w_pending(w->cf) + v.len + blen > w->o.frame_size) {
+			feed_run(w, &v);
+			flush_frame(w);
+			run_start(&v, b, off);
+			if (capfile_w_size(w->cf) >= w->o.rotate_size)
+				close_file(w);
+		} else if (!w->cf && v.packets && v.len + blen > w->o.frame_size) {
+			/* the first frame of a file */
+			feed_run(w, &v);
+			if (w->cf)
+				flush_frame(w);
+			run_start(&v, b, off);
+		}
+		run_add(&v, ts, rd32(p + 20), rd32(p + 24), blen);
+		off += blen;
+	}
+	feed_run(w, &v);
+	if (w->cf && capfile_w_pending(w->cf) >= w->o.frame_size) {
 		flush_frame(w);
+		if (capfile_w_size(w->cf) >= w->o.rotate_size)
+			close_file(w);
+	}
 }
 
 static void *writer_main(void *arg)
