@@ -138,7 +138,8 @@ int capfile_repair(const char *path, char **final, char *msg, size_t msglen)
 		goto out;
 	if (r->plain && r->partial) {
 		idx_dst = strip_part(r->idx_path);
-		if (!idx_dst || rename(r->idx_path, idx_dst) < 0)
+		/* already final if the writer died between its two renames */
+		if (!idx_dst || (strcmp(idx_dst, r->idx_path) && rename(r->idx_path, idx_dst) < 0))
 			goto errno_out;
 	}
 	if (r->partial && rename(path, dst) < 0)

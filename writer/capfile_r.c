@@ -252,8 +252,11 @@ static int load_header(struct capfile_r *r)
 		i->store = malloc(blk.body_len + 8);
 		if (!i->store)
 			return -ENOMEM;
-		if (pcapng_parse_idb(&blk, &i->idb, i->store, blk.body_len + 8))
+		if (pcapng_parse_idb(&blk, &i->idb, i->store, blk.body_len + 8)) {
+			free(i->store);
+			i->store = NULL;
 			return -EBADMSG;
+		}
 		i->block = r->hdr.data + off - blk.len;
 		i->len = blk.len;
 		r->nidb++;
@@ -291,6 +294,12 @@ static int open_files(struct capfile_r *r, const char *path, char *err, size_t e
 		snprintf(base + blen, sizeof(base) - blen, "%s%s", CAPFILE_IDX_SUFFIX,
 			 r->partial ? CAPFILE_PART_SUFFIX : "");
 		r->idx_fd = open(base, O_RDONLY | O_CLOEXEC);
+		if (r->idx_fd < 0 && errno == ENOENT && r->partial) {
+			/* the writer renames the sidecar first: it may have died
+			 * between the two renames */
+			base[blen + strlen(CAPFILE_IDX_SUFFIX)] = 0;
+			r->idx_fd = open(base, O_RDONLY | O_CLOEXEC);
+		}
 		if (r->idx_fd < 0 || fstat(r->idx_fd, &st) < 0) {
 			snprintf(err, errlen, "%s: index sidecar %s: %s", path, base,
 				 strerror(errno));
