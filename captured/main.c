@@ -137,14 +137,15 @@ static void summary(const char *what, const struct writer_stats *ws, uint64_t se
 	fprintf(stderr,
 		"captured: %s: %llu packets (%llu bytes) stored of %llu read, %llu dropped "
 		"(writer ring full), %llu lost (write errors); %llu files in %s, %llu bytes on "
-		"disk, ratio %.2f; frames %llu compressed, %llu stored raw; %.3f s, %.3f Mpps, "
+		"disk, ratio %.2f; frames %llu compressed, %llu stored raw, %llu plain; %.3f s, "
+		"%.3f Mpps, "
 		"%.1f MB/s\n",
 		what, (unsigned long long)ws->packets, (unsigned long long)ws->bytes,
 		(unsigned long long)seen, (unsigned long long)dropped,
 		(unsigned long long)ws->lost_packets, (unsigned long long)ws->files, store,
 		(unsigned long long)ws->disk_bytes, ratio,
 		(unsigned long long)ws->level_frames[0], (unsigned long long)ws->level_frames[1],
-		secs, secs > 0 ? (double)ws->packets / secs / 1e6 : 0,
+		(unsigned long long)ws->level_frames[2], secs, secs > 0 ? (double)ws->packets / secs / 1e6 : 0,
 		secs > 0 ? (double)ws->pcapng_bytes / secs / 1e6 : 0);
 }
 

@@ -69,8 +69,17 @@ static void json_str(const char *s)
 
 static void print_json(const char *name, const struct file_sum *s, bool first)
 {
+	char a[40] = "", b[40] = "";
+
+	/* ns as integers lose digits in readers that parse doubles (jq 1.6):
+	 * the RFC 3339 strings carry them exactly */
+	if (s->packets) {
+		timearg_format((int64_t)s->first, a, sizeof(a));
+		timearg_format((int64_t)s->last, b, sizeof(b));
+	}
 	printf("%s\n    {\"name\": ", first ? "" : ",");
 	json_str(name);
+	printf(", \"first\": \"%s\", \"last\": \"%s\"", a, b);
 	printf(", \"state\": \"%s\", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64
 	       ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"pcapng_bytes\": %" PRIu64
 	       ", \"disk_bytes\": %" PRIu64 ", \"frames\": %zu, \"stored_frames\": %u"

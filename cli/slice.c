@@ -48,6 +48,7 @@ struct slice {
 	size_t nprogs;
 	struct plan_file *files;
 	size_t nfiles;
+	struct plan_file fallback;  /* interfaces for an empty result */
 	uint64_t files_total, frames_total, files_skipped;
 };
 
@@ -193,6 +194,10 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 			pf.min_ts = (int64_t)en->ts_min;
 	}
 	if (!pf.nframes) {
+		/* an empty result still names an interface, so that readers
+		 * (editcap, tcpdump) accept the file */
+		if (!sl->fallback.nidb && capfile_r_nidb(r) && !copy_idb(r, 0, &sl->fallback.idbs[0]))
+			sl->fallback.nidb = 1;
 		free_plan(&pf);
 		goto return_ok;
 	}
@@ -287,6 +292,7 @@ void slice_destroy(struct slice *sl)
 		pcap_freecode(&sl->progs[i].bpf);
 	for (size_t i = 0; i < sl->nfiles; i++)
 		free_plan(&sl->files[i]);
+	free_plan(&sl->fallback);
 	free(sl->files);
 	free(sl->filter);
 	free(sl);
@@ -352,6 +358,12 @@ static bool strip_part(char *path)
 static int declare_interfaces(struct slice *sl, struct pktout *out, char *err,
 			      size_t errlen)
 {
+	if (!sl->nfiles && sl->fallback.nidb) {
+		int id = pktout_add_if(out, sl->fallback.idbs[0].block, sl->fallback.idbs[0].len,
+				       &sl->fallback.idbs[0].idb, err, errlen);
+
+		return id < 0 ? id : 0;
+	}
 	for (size_t f = 0; f < sl->nfiles; f++) {
 		struct plan_file *pf = &sl->files[f];
 

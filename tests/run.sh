@@ -6,7 +6,8 @@
 #
 #   FILTER   run only tests whose name (unit/test_x, sys/t_y) contains one
 #            of the FILTERs
-#   -j N     run N tests at a time (default: $TEST_JOBS or 1)
+#   -j N     run N tests at a time (default: $TEST_JOBS, or the number of
+#            CPUs up to 4; results are printed as tests end)
 #   -k       keep each test's TMPDIR (printed) instead of deleting it
 #   -v       print the output of passing tests too
 #
@@ -23,7 +24,9 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-JOBS=${TEST_JOBS:-1}
+ncpu=$(nproc 2>/dev/null || echo 1)
+[ "$ncpu" -le 4 ] || ncpu=4
+JOBS=${TEST_JOBS:-$ncpu}
 KEEP=0
 VERBOSE=0
 TIMEOUT=${TEST_TIMEOUT:-300}
@@ -60,14 +63,22 @@ add() {
 	tests+=("$name"$'\t'"$2")
 }
 filters=("$@")
-for f in "$BUILD"/tests/test_*; do
-	[ -f "$f" ] && [ -x "$f" ] || continue
-	add "unit/$(basename "$f")" "$f"
-done
-for f in "$ROOT"/tests/sys/t_*.sh; do
-	[ -f "$f" ] || continue
-	add "sys/$(basename "$f" .sh)" "$f"
-done
+add_units() {
+	local f
+	for f in "$BUILD"/tests/test_*; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		add "unit/$(basename "$f")" "$f"
+	done
+}
+add_sys() {
+	local f
+	for f in "$ROOT"/tests/sys/t_*.sh; do
+		[ -f "$f" ] || continue
+		add "sys/$(basename "$f" .sh)" "$f"
+	done
+}
+# In parallel, the long system tests start first.
+if [ "$JOBS" -gt 1 ]; then add_sys; add_units; else add_units; add_sys; fi
 
 if [ ${#tests[@]} -eq 0 ]; then
 	echo "run.sh: no tests matched" >&2
@@ -80,6 +91,7 @@ trap 'rm -rf "$RUNDIR"' EXIT
 LOGDIR=$BUILD/test-logs
 mkdir -p "$LOGDIR" 2>/dev/null || LOGDIR=$RUNDIR/logs
 mkdir -p "$LOGDIR"
+rm -f "$LOGDIR"/*.log
 
 now() { date +%s.%N; }
 

@@ -236,15 +236,30 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static uint64_t sidecar_bytes(const char *dir, const struct store_file *f)
+/* The sidecar of a plain file.  A .part file's is NAME.idx.part, or
+ * NAME.idx if its writer died between the two renames of a close. */
+static bool sidecar_path(const char *dir, const struct store_file *f, char *path,
+			 size_t len)
 {
-	char path[4096], base[256];
-	struct stat sb;
+	char base[256];
 
 	snprintf(base, sizeof(base), "%s", f->name);
 	strip(base, CAPFILE_PART_SUFFIX);
-	snprintf(path, sizeof(path), "%s/%s%s%s", dir, base, CAPFILE_IDX_SUFFIX,
+	snprintf(path, len, "%s/%s%s%s", dir, base, CAPFILE_IDX_SUFFIX,
 		 f->partial ? CAPFILE_PART_SUFFIX : "");
+	if (access(path, F_OK) == 0 || !f->partial)
+		return access(path, F_OK) == 0;
+	snprintf(path, len, "%s/%s%s", dir, base, CAPFILE_IDX_SUFFIX);
+	return access(path, F_OK) == 0;
+}
+
+static uint64_t sidecar_bytes(const char *dir, const struct store_file *f)
+{
+	char path[4096];
+	struct stat sb;
+
+	if (!sidecar_path(dir, f, path, sizeof(path)))
+		return 0;
 	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
@@ -293,20 +308,47 @@ int store_list(const struct store *st, struct store_file **files, size_t *n)
 
 static int remove_file(const struct store *st, const struct store_file *f)
 {
-	char path[4096], base[256];
+	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", st->dir, f->name);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return -errno;
-	if (f->plain) {
-		snprintf(base, sizeof(base), "%s", f->name);
-		strip(base, CAPFILE_PART_SUFFIX);
-		snprintf(path, sizeof(path), "%s/%s%s%s", st->dir, base, CAPFILE_IDX_SUFFIX,
-			 f->partial ? CAPFILE_PART_SUFFIX : "");
-		if (unlink(path) < 0 && errno != ENOENT)
-			return -errno;
-	}
+	if (f->plain && sidecar_path(st->dir, f, path, sizeof(path)) &&
+	    unlink(path) < 0 && errno != ENOENT)
+		return -errno;
 	return 0;
+}
+
+/* capfile_w creates files as .NAME.part.new and links them into place; a
+ * crash between link and unlink leaves the hidden name holding the space. */
+static void sweep_hidden(const struct store *st)
+{
+	DIR *d = opendir(st->dir);
+	struct dirent *de;
+	char path[4096];
+	struct stat sb;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		int fd;
+
+		if (de->d_name[0] != '.' || n < 10 || strcmp(de->d_name + n - 9, ".part.new"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->dir, de->d_name);
+		/* a writer is between open and flock for microseconds: leave
+		 * anything recent alone */
+		if (stat(path, &sb) < 0 || sb.st_mtime > time(NULL) - 60)
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlink(path);
+		close(fd);
+	}
+	closedir(d);
 }
 
 /* A .part file whose writer is alive holds an exclusive lock on it. */
@@ -331,8 +373,10 @@ int store_retain(const struct store *st, uint64_t max_bytes, int64_t max_age_ns,
 	struct store_file *v;
 	uint64_t total = 0;
 	size_t n;
-	int err = store_list(st, &v, &n);
+	int err;
 
+	sweep_hidden(st);
+	err = store_list(st, &v, &n);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++)

@@ -250,7 +250,7 @@ static void feed_run(struct writer *w, const struct batch *v)
 		w->frame_open_ns = log_now_ns();
 		pthread_mutex_lock(&w->lock);
 		w->st.level = level;
-		w->st.level_frames[level == COMP_LEVEL_STORED]++;
+		w->st.level_frames[w->o.plain ? 2 : level == COMP_LEVEL_STORED]++;
 		pthread_mutex_unlock(&w->lock);
 	}
 	err = capfile_w_feed(w->cf, v, level);

@@ -56,7 +56,7 @@ struct writer_stats {
 	uint64_t lost_packets;              /* stored nowhere: write errors */
 	uint64_t write_errors;
 	uint64_t retained_files, retained_bytes; /* deleted by retention */
-	uint64_t level_frames[2];           /* frames written compressed / stored raw */
+	uint64_t level_frames[3];           /* frames: zstd-compressed, stored raw, plain */
 	int level;                          /* level of the last frame */
 	char current[512];                  /* file being written, "" if none */
 };
