@@ -47,6 +47,11 @@ bash "$BENCH_SRC/ingest.sh"
 echo
 say "=== 3. slice (bench/slice.sh)"
 bash "$BENCH_SRC/slice.sh"
+if have_captured; then
+	echo
+	say "=== 4. adaptive compression under live pressure (bench/adaptive.sh)"
+	bash "$BENCH_SRC/adaptive.sh"
+fi
 
 t1=$(date +%s.%N)
 echo
@@ -73,6 +78,13 @@ $1 == "level" {
 		printf "%-16s %8s %7s %8s %8s %7s\n", "level (IMIX)", "wall_s", "cpu_s", "MB/s", "MB/cpu_s", "ratio"
 	}
 	printf "%-16s %8s %7s %8s %8s %7s\n", $2, $3, $4, $5, $6, $7
+}
+$1 == "adaptive" {
+	if (!ah++) {
+		print ""
+		printf "%-16s %10s %10s %7s %7s %9s %9s\n", "paced synthetic", "stored", "dropped", "drop%", "ratio", "frames_z", "frames_raw"
+	}
+	printf "%-16s %10s %10s %7s %7s %9s %9s\n", "level " $2, $3, $4, $5, $6, $7, $8
 }
 $1 == "slice-ingest" {
 	print ""
