@@ -1,9 +1,11 @@
 /* Shared helpers of capctl's subcommands. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "capctl.h"
+#include "capfile.h"
 #include "store.h"
 
 void capctl_err(const char *fmt, ...)
@@ -35,4 +37,18 @@ struct store *capctl_store_files(const struct capctl_ctx *ctx, struct store_file
 		return NULL;
 	}
 	return st;
+}
+
+struct capfile_r *capctl_open_file(const char *path, char *err, size_t errlen)
+{
+	struct capfile_r *r = capfile_r_open(path, err, errlen);
+	size_t n = strlen(path), k = strlen(CAPFILE_PART_SUFFIX);
+	char final[4096];
+
+	if (r || errno != ENOENT || n <= k || n - k >= sizeof(final) ||
+	    strcmp(path + n - k, CAPFILE_PART_SUFFIX))
+		return r;
+	memcpy(final, path, n - k);
+	final[n - k] = 0;
+	return capfile_r_open(final, err, errlen);
 }

@@ -22,6 +22,12 @@ struct store_file;
 struct store *capctl_store_files(const struct capctl_ctx *ctx, struct store_file **files,
 				 size_t *n);
 
+struct capfile_r;
+
+/* capfile_r_open, following a .part file that its writer closed (renamed)
+ * since it was listed.  NULL with errno ENOENT: the file is gone. */
+struct capfile_r *capctl_open_file(const char *path, char *err, size_t errlen);
+
 /* Messages on stderr, prefixed "capctl: ". */
 void capctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

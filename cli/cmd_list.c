@@ -144,7 +144,7 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 		struct capfile_r *r;
 
 		snprintf(path, sizeof(path), "%s/%s", ctx->store, files[i].name);
-		r = capfile_r_open(path, err, sizeof(err));
+		r = capctl_open_file(path, err, sizeof(err));
 		if (!r) {
 			/* deleted by retention between listing and opening: not an error */
 			if (errno != ENOENT) {

@@ -55,10 +55,10 @@ static const char *walk(const struct obuf *b, size_t nidb, struct frame_tally *t
 	return NULL;
 }
 
-static bool check_file(const char *path, bool quiet)
+static bool check_file(const char *path, bool listed)
 {
 	char err[1024], why[256];
-	struct capfile_r *r = capfile_r_open(path, err, sizeof(err));
+	struct capfile_r *r = capctl_open_file(path, err, sizeof(err));
 	struct frame_tally t;
 	struct obuf b = { 0 };
 	const char *bad = NULL;
@@ -66,8 +66,13 @@ static bool check_file(const char *path, bool quiet)
 	uint64_t packets = 0;
 	size_t i, n;
 
+	if (!r && errno == ENOENT && listed) {
+		/* deleted by retention since the listing: nothing to check */
+		printf("GONE %s: deleted since it was listed\n", path);
+		return true;
+	}
 	if (!r) {
-		printf("DAMAGED %s\n", err);
+		printf("%s %s\n", errno == ENOENT ? "MISSING" : "DAMAGED", err);
 		return false;
 	}
 	n = capfile_r_nframes(r);
@@ -106,7 +111,7 @@ static bool check_file(const char *path, bool quiet)
 		printf("TORN %s: %s; %zu whole frames (%" PRIu64 " packets) before it; "
 		       "capctl verify --repair seals it\n", path,
 		       capfile_r_damage(r) ? capfile_r_damage(r) : "not closed", n, packets);
-	else if (!quiet)
+	else
 		printf("OK %s: %zu frames, %" PRIu64 " packets%s\n", path, n, packets,
 		       capfile_r_state(r) == CAPFILE_WRITING ? " (being written)" : "");
 	bool ok = !bad && capfile_r_state(r) != CAPFILE_TORN;
@@ -122,10 +127,14 @@ static bool repair_file(const char *path)
 	int rc = capfile_repair(path, &final, msg, sizeof(msg));
 	bool ok;
 
-	printf("%s %s\n", rc ? "NOT REPAIRED" : "REPAIRED", msg);
-	if (rc)
+	if (rc) {
+		printf("NOT REPAIRED %s\n", msg);
 		return false;
+	}
+	/* repair restores what the index can; a frame whose packets disagree
+	 * with an intact index is beyond it, and the check says so */
 	ok = check_file(final, false);
+	printf("%s %s\n", ok ? "REPAIRED" : "NOT REPAIRED", msg);
 	free(final);
 	return ok;
 }
@@ -167,7 +176,7 @@ int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv)
 		bool ok;
 
 		snprintf(path, sizeof(path), "%s/%s", ctx->store, files[i].name);
-		ok = check_file(path, false);
+		ok = check_file(path, true);
 		if (!ok && repair)
 			ok = repair_file(path);
 		all_ok &= ok;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capctl.h"
 #include "capfile.h"
 #include "cursor.h"
 #include "slice.h"
@@ -161,7 +162,7 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 		     size_t errlen)
 {
 	struct plan_file pf = { .order = order, .min_ts = INT64_MAX };
-	struct capfile_r *r = capfile_r_open(path, err, errlen);
+	struct capfile_r *r = capctl_open_file(path, err, errlen);
 	struct plan_file *v;
 	int e = 0;
 

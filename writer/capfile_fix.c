@@ -88,6 +88,34 @@ out:
 	return err;
 }
 
+/* A closed file whose seek table and frames are whole but some record
+ * beside a frame is not: write those records anew from the table. */
+static int fix_records(struct capfile_r *r, size_t *fixed)
+{
+	uint8_t rec[CAPINDEX_REC_SIZE];
+	int fd, err = 0;
+
+	*fixed = 0;
+	fd = open(r->plain ? r->idx_path : r->path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < r->n && !err; i++) {
+		const struct capindex_entry *e = &r->ents[i];
+		uint64_t at = r->plain ? i * CAPINDEX_REC_SIZE :
+			      i == 0 ? e->csize : e->offset - CAPINDEX_REC_SIZE;
+
+		if (!capfile_r_check_record(r, i))
+			continue;
+		capindex_put_record(rec, e);
+		err = fileio_pwrite(fd, rec, sizeof(rec), at);
+		*fixed += !err;
+	}
+	if (!err && *fixed && fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int capfile_repair(const char *path, char **final, char *msg, size_t msglen)
 {
 	char err_txt[512];
@@ -115,8 +143,18 @@ int capfile_repair(const char *path, char **final, char *msg, size_t msglen)
 	for (size_t i = 0; i < keep; i++)
 		packets += r->ents[i].packets;
 	if (r->state == CAPFILE_COMPLETE && keep == r->n) {
-		snprintf(msg, msglen, "%s: whole; nothing to repair", path);
-		err = 0;
+		size_t fixed;
+
+		err = fix_records(r, &fixed);
+		if (err)
+			snprintf(msg, msglen, "%s: rewriting index records: %s", path,
+				 strerror(-err));
+		else if (fixed)
+			snprintf(msg, msglen, "%s: rewrote %zu damaged index records from the "
+				 "seek table", path, fixed);
+
+		else
+			snprintf(msg, msglen, "%s: whole; nothing to repair", path);
 		goto done;
 	}
 	if (r->state == CAPFILE_COMPLETE) {

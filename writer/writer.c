@@ -314,25 +314,26 @@ static void handle(struct writer *w, const struct batch *b)
 		const uint8_t *p = b->data + off;
 		uint32_t blen = rd32(p + 4);
 		uint64_t ts = (uint64_t)rd32(p + 12) << 32 | rd32(p + 16);
+		/* the open frame: what the file holds pending plus this run */
+		size_t fill = (w->cf ? capfile_w_pending(w->cf) : 0) + v.len;
+		/* the file's first packet, even before feed_run has opened it */
+		int64_t start = w->cf ? w->file_start_ns : (int64_t)v.ts_first;
 
 		if (blen < 32 || blen > b->len - off)
 			break;
-		if (w->cf && w->o.rotate_ns && (int64_t)ts - w->file_start_ns >= w->o.rotate_ns) {
-			feed_run(w, &v);
-			close_file(w);
-			run_start(&v, b, off);
-		} else if (w->cf && v.packets &&
-			   capfile_w_pending(w->cf) + v.len + blen > w->o.frame_size) {
-			feed_run(w, &v);
-			flush_frame(w);
-			run_start(&v, b, off);
-			if (capfile_w_size(w->cf) >= w->o.rotate_size)
-				close_file(w);
-		} else if (!w->cf && v.packets && v.len + blen > w->o.frame_size) {
-			/* the first frame of a file */
+		if ((w->cf || v.packets) && w->o.rotate_ns &&
+		    (int64_t)ts - start >= w->o.rotate_ns) {
 			feed_run(w, &v);
 			if (w->cf)
+				close_file(w);
+			run_start(&v, b, off);
+		} else if (fill && fill + blen > w->o.frame_size) {
+			feed_run(w, &v);
+			if (w->cf) {
 				flush_frame(w);
+				if (capfile_w_size(w->cf) >= w->o.rotate_size)
+					close_file(w);
+			}
 			run_start(&v, b, off);
 		}
 		run_add(&v, ts, rd32(p + 20), rd32(p + 24), blen);
