@@ -42,13 +42,12 @@ struct store *capctl_store_files(const struct capctl_ctx *ctx, struct store_file
 struct capfile_r *capctl_open_file(const char *path, char *err, size_t errlen)
 {
 	struct capfile_r *r = capfile_r_open(path, err, errlen);
-	size_t n = strlen(path), k = strlen(CAPFILE_PART_SUFFIX);
 	char final[4096];
 
-	if (r || errno != ENOENT || n <= k || n - k >= sizeof(final) ||
-	    strcmp(path + n - k, CAPFILE_PART_SUFFIX))
+	if (r || errno != ENOENT || strlen(path) >= sizeof(final))
 		return r;
-	memcpy(final, path, n - k);
-	final[n - k] = 0;
+	strcpy(final, path);
+	if (!capfile_strip_suffix(final, CAPFILE_PART_SUFFIX))
+		return NULL;   /* errno is still ENOENT */
 	return capfile_r_open(final, err, errlen);
 }

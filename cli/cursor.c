@@ -38,7 +38,7 @@ struct cursor *cursor_create(const char *path, const size_t *frames, size_t nfra
 	c->to = to;
 	c->progs = progs;
 	c->nprogs = nprogs;
-	c->r = capfile_r_open(path, err, errlen);
+	c->r = capctl_open_file(path, err, errlen);
 	if (!c->r) {
 		e = errno;
 		goto fail;

@@ -21,6 +21,7 @@ struct cursor;
 
 /* path: the file; frames: indexes of its frames to read, ascending (copied);
  * progs: a compiled filter per interface of the file, or NULL for none.
+ * A .part file closed meanwhile is opened under its final name.
  * NULL and errno, message in err (ENOENT: the file is gone). */
 struct cursor *cursor_create(const char *path, const size_t *frames, size_t nframes,
 			     int64_t from, int64_t to, const struct bpf_program *const *progs,

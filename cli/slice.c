@@ -344,16 +344,6 @@ static void sift_up(struct head *h, size_t i)
 
 /* Opens a planned file and reads its first
  * packet.  Returns 1 if it has one (pushed on the heap), 0 if not. */
-static bool strip_part(char *path)
-{
-	size_t n = strlen(path), k = strlen(CAPFILE_PART_SUFFIX);
-
-	if (n <= k || strcmp(path + n - k, CAPFILE_PART_SUFFIX))
-		return false;
-	path[n - k] = 0;
-	return true;
-}
-
 /* Every interface goes out before the first packet: pcap needs the largest
  * snaplen in its header, and pcapng readers like IDBs up front. */
 static int declare_interfaces(struct slice *sl, struct pktout *out, char *err,
@@ -385,11 +375,6 @@ static int activate(struct slice *sl, struct plan_file *pf, struct head *heap,
 
 	h.c = cursor_create(pf->path, pf->frames, pf->nframes, sl->from, sl->to,
 			    sl->filter[0] ? pf->progs : NULL, pf->nidb, err, errlen);
-	if (!h.c && errno == ENOENT && strip_part(pf->path)) {
-		/* its writer closed it meanwhile: same frames, final name */
-		h.c = cursor_create(pf->path, pf->frames, pf->nframes, sl->from, sl->to,
-				    sl->filter[0] ? pf->progs : NULL, pf->nidb, err, errlen);
-	}
 	if (!h.c) {
 		if (errno == ENOENT) {
 			fprintf(stderr, "capctl: %s was deleted (retention) during the slice; its "

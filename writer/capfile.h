@@ -22,6 +22,10 @@
 #define CAPFILE_IDX_SUFFIX ".idx"
 #define CAPFILE_MAX_IF 64          /* interfaces per file a reader keeps */
 
+/* Cuts suffix off the end of s in place; false (s unchanged) if s does not
+ * end with it.  For CAPFILE_PART_SUFFIX and the name suffixes. */
+bool capfile_strip_suffix(char *s, const char *suffix);
+
 /* ---- writing ---- */
 
 struct capfile_w;

@@ -27,13 +27,13 @@ static size_t whole_frames(struct capfile_r *r)
 	return i;
 }
 
+/* path without its .part suffix, malloc'd */
 static char *strip_part(const char *path)
 {
-	size_t n = strlen(path), s = strlen(CAPFILE_PART_SUFFIX);
 	char *p = strdup(path);
 
-	if (p && n > s && !strcmp(p + n - s, CAPFILE_PART_SUFFIX))
-		p[n - s] = 0;
+	if (p)
+		capfile_strip_suffix(p, CAPFILE_PART_SUFFIX);
 	return p;
 }
 

@@ -22,6 +22,16 @@
  * its end in a file without a seek table. */
 #define HEADER_FRAME_MAX (1u << 20)
 
+bool capfile_strip_suffix(char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	if (a < b || strcmp(s + a - b, suffix))
+		return false;
+	s[a - b] = 0;
+	return true;
+}
+
 static bool has_suffix(const char *s, const char *suf)
 {
 	size_t a = strlen(s), b = strlen(suf);
@@ -274,9 +284,7 @@ static int open_files(struct capfile_r *r, const char *path, char *err, size_t e
 	if (!r->path)
 		return -ENOMEM;
 	snprintf(base, sizeof(base), "%s", path);
-	r->partial = has_suffix(base, CAPFILE_PART_SUFFIX);
-	if (r->partial)
-		base[strlen(base) - strlen(CAPFILE_PART_SUFFIX)] = 0;
+	r->partial = capfile_strip_suffix(base, CAPFILE_PART_SUFFIX);
 	if (has_suffix(base, ".pcapng"))
 		r->plain = true;
 	else if (!has_suffix(base, ".pcapng.zst")) {

@@ -147,16 +147,6 @@ int store_name(char *buf, size_t len, int64_t start_ns, const char *iface, int q
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static bool strip(char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	if (a < b || strcmp(s + a - b, suffix))
-		return false;
-	s[a - b] = 0;
-	return true;
-}
-
 static int parse_digits(const char *s, int n, long long *v)
 {
 	*v = 0;
@@ -180,10 +170,10 @@ int store_parse_name(const char *name, struct store_file *f)
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	snprintf(s, sizeof(s), "%s", name);
-	f->partial = strip(s, CAPFILE_PART_SUFFIX);
-	if (strip(s, ".pcapng.zst"))
+	f->partial = capfile_strip_suffix(s, CAPFILE_PART_SUFFIX);
+	if (capfile_strip_suffix(s, ".pcapng.zst"))
 		f->plain = false;
-	else if (strip(s, ".pcapng"))
+	else if (capfile_strip_suffix(s, ".pcapng"))
 		f->plain = true;
 	else
 		return -EINVAL;
@@ -244,11 +234,13 @@ static bool sidecar_path(const char *dir, const struct store_file *f, char *path
 	char base[256];
 
 	snprintf(base, sizeof(base), "%s", f->name);
-	strip(base, CAPFILE_PART_SUFFIX);
+	capfile_strip_suffix(base, CAPFILE_PART_SUFFIX);
 	snprintf(path, len, "%s/%s%s%s", dir, base, CAPFILE_IDX_SUFFIX,
 		 f->partial ? CAPFILE_PART_SUFFIX : "");
-	if (access(path, F_OK) == 0 || !f->partial)
-		return access(path, F_OK) == 0;
+	if (access(path, F_OK) == 0)
+		return true;
+	if (!f->partial)
+		return false;
 	snprintf(path, len, "%s/%s%s", dir, base, CAPFILE_IDX_SUFFIX);
 	return access(path, F_OK) == 0;
 }
