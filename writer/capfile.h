@@ -45,6 +45,9 @@ struct capfile_w *capfile_w_create(const struct capfile_w_opts *o);
 int capfile_w_feed(struct capfile_w *w, const struct batch *b, int level);
 /* Uncompressed bytes in the open frame (0: none open). */
 size_t capfile_w_pending(const struct capfile_w *w);
+/* What the open frame holds so far (its index entry before the offset and
+ * sizes are known); NULL when none is open.  Valid until the next call. */
+const struct capindex_entry *capfile_w_frame(const struct capfile_w *w);
 /* Ends the open frame and writes it with its record.  On a write error the
  * file is cut back to the end of the last good frame, so no partial frame
  * is ever left behind, and the frame's packets are reported lost in *lost. */

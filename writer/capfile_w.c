@@ -307,6 +307,11 @@ size_t capfile_w_pending(const struct capfile_w *w)
 	return w->ops ? w->cur.usize : 0;
 }
 
+const struct capindex_entry *capfile_w_frame(const struct capfile_w *w)
+{
+	return w->ops ? &w->cur : NULL;
+}
+
 int capfile_w_flush(struct capfile_w *w, uint64_t *lost)
 {
 	uint32_t packets = w->cur.packets;

@@ -37,8 +37,6 @@ struct writer {
 	struct capfile_w *cf;
 	int64_t file_start_ns;
 	int64_t frame_open_ns;          /* monotonic time the open frame began */
-	uint32_t frame_packets;
-	uint64_t frame_bytes, frame_capbytes;
 	uint64_t ts_first_all, ts_max_all;
 	int ladder[LADDER_MAX];
 	int nladder, rung, hold;
@@ -94,26 +92,31 @@ static int pick_level(struct writer *w)
 
 static void flush_frame(struct writer *w)
 {
-	uint64_t lost = 0, usize = capfile_w_pending(w->cf);
-	int err = capfile_w_flush(w->cf, &lost);
+	const struct capindex_entry *open = capfile_w_frame(w->cf);
+	struct capindex_entry done;
+	uint64_t lost = 0;
+	int err;
+
+	if (!open)
+		return;
+	done = *open;
+	err = capfile_w_flush(w->cf, &lost);
 
 	pthread_mutex_lock(&w->lock);
 	if (err) {
 		w->st.lost_packets += lost;
 		w->st.write_errors++;
 	} else {
-		w->st.packets += w->frame_packets;
-		w->st.bytes += w->frame_bytes;
-		w->st.capbytes += w->frame_capbytes;
+		w->st.packets += done.packets;
+		w->st.bytes += done.bytes;
+		w->st.capbytes += done.capbytes;
 		w->st.frames++;
-		w->st.pcapng_bytes += usize;
+		w->st.pcapng_bytes += done.usize;
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (err)
 		log_limited(&w->err_limit, LOG_ERR, "%s: frame lost (%llu packets): %s",
 			    capfile_w_path(w->cf), (unsigned long long)lost, strerror(-err));
-	w->frame_packets = 0;
-	w->frame_bytes = w->frame_capbytes = 0;
 }
 
 /* Interface statistics for the ISB that closes a file: counters since the
@@ -155,8 +158,7 @@ static void close_file(struct writer *w)
 	uint64_t lost = 0, files = 0, bytes = 0;
 	int err;
 
-	if (w->frame_packets || capfile_w_pending(w->cf))
-		flush_frame(w);
+	flush_frame(w);
 	fill_isb(w, &isb, comment, sizeof(comment));
 	err = capfile_w_close(w->cf, &isb, 1, &lost);
 	if (err)
@@ -260,9 +262,6 @@ static void feed_run(struct writer *w, const struct batch *v)
 			    capfile_w_path(w->cf), strerror(-err));
 		return;
 	}
-	w->frame_packets += v->packets;
-	w->frame_bytes += v->bytes;
-	w->frame_capbytes += v->capbytes;
 	if (!w->ts_first_all)
 		w->ts_first_all = v->ts_first;
 	if (v->ts_max > w->ts_max_all)
@@ -304,20 +303,46 @@ static uint32_t rd32(const uint8_t *p)
  * packet that would take it past frame_size, a file before the first
  * packet rotate_time after the file's first, or at the first frame
  * boundary past rotate_size. */
+/* Ends the open frame, and the file if that made it big enough. */
+static void cut_frame(struct writer *w)
+{
+	flush_frame(w);
+	if (capfile_w_size(w->cf) >= w->o.rotate_size)
+		close_file(w);
+}
+
+static void cut_full_frame(struct writer *w)
+{
+	if (w->cf && capfile_w_pending(w->cf) >= w->o.frame_size)
+		cut_frame(w);
+}
+
 static void handle(struct writer *w, const struct batch *b)
 {
+	size_t fill = w->cf ? capfile_w_pending(w->cf) : 0;
+	int64_t start = w->cf ? w->file_start_ns : (int64_t)b->ts_first;
 	struct batch v;
 	size_t off = 0;
 
+	/* No cut can fall inside a batch that fits in the open frame and ends
+	 * before the rotation time: feed it whole, with the totals batch_add
+	 * kept, instead of walking its packets. */
+	if (fill + b->len <= w->o.frame_size &&
+	    (!w->o.rotate_ns || (int64_t)b->ts_max - start < w->o.rotate_ns)) {
+		feed_run(w, b);
+		cut_full_frame(w);
+		return;
+	}
 	run_start(&v, b, 0);
 	while (off + 28 <= b->len) {
 		const uint8_t *p = b->data + off;
 		uint32_t blen = rd32(p + 4);
 		uint64_t ts = (uint64_t)rd32(p + 12) << 32 | rd32(p + 16);
-		/* the open frame: what the file holds pending plus this run */
-		size_t fill = (w->cf ? capfile_w_pending(w->cf) : 0) + v.len;
-		/* the file's first packet, even before feed_run has opened it */
-		int64_t start = w->cf ? w->file_start_ns : (int64_t)v.ts_first;
+
+		/* the open frame: what the file holds pending plus this run; the
+		 * file's first packet, even before feed_run has opened it */
+		fill = (w->cf ? capfile_w_pending(w->cf) : 0) + v.len;
+		start = w->cf ? w->file_start_ns : (int64_t)v.ts_first;
 
 		if (blen < 32 || blen > b->len - off)
 			break;
@@ -329,22 +354,15 @@ static void handle(struct writer *w, const struct batch *b)
 			run_start(&v, b, off);
 		} else if (fill && fill + blen > w->o.frame_size) {
 			feed_run(w, &v);
-			if (w->cf) {
-				flush_frame(w);
-				if (capfile_w_size(w->cf) >= w->o.rotate_size)
-					close_file(w);
-			}
+			if (w->cf)
+				cut_frame(w);
 			run_start(&v, b, off);
 		}
 		run_add(&v, ts, rd32(p + 20), rd32(p + 24), blen);
 		off += blen;
 	}
 	feed_run(w, &v);
-	if (w->cf && capfile_w_pending(w->cf) >= w->o.frame_size) {
-		flush_frame(w);
-		if (capfile_w_size(w->cf) >= w->o.rotate_size)
-			close_file(w);
-	}
+	cut_full_frame(w);
 }
 
 static void *writer_main(void *arg)
