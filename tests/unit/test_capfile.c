@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <zlib.h>
 #include <zstd.h>
 
@@ -70,29 +72,6 @@ static uint64_t rnd(void)
 }
 
 static char *g_root;
-
-static void rm_rf(const char *path)
-{
-	struct stat sb;
-	struct dirent *de;
-	char sub[4096];
-	DIR *d;
-
-	if (lstat(path, &sb) < 0)
-		return;
-	if (S_ISDIR(sb.st_mode) && (d = opendir(path))) {
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
 
 /* A fresh directory under g_root (removed by the group teardown). */
 static char *make_dir(void)
@@ -426,26 +405,6 @@ static void cfile_write(struct cfile *c, const struct spec *s)
 
 /* ---- checking what a reader gives ---- */
 
-static void assert_entry_equal(const struct capindex_entry *a, const struct capindex_entry *b)
-{
-	assert_int_equal(a->seq, b->seq);
-	assert_int_equal(a->flags, b->flags);
-	assert_true(a->offset == b->offset);
-	assert_int_equal(a->csize, b->csize);
-	assert_int_equal(a->usize, b->usize);
-	assert_true(a->ts_first == b->ts_first);
-	assert_true(a->ts_last == b->ts_last);
-	assert_true(a->ts_min == b->ts_min);
-	assert_true(a->ts_max == b->ts_max);
-	assert_int_equal(a->packets, b->packets);
-	assert_true(a->bytes == b->bytes);
-	assert_true(a->capbytes == b->capbytes);
-	assert_int_equal(a->level, b->level);
-	assert_int_equal(a->clock_state, b->clock_state);
-	assert_true(a->clock_worst_ns == b->clock_worst_ns);
-	assert_int_equal(a->ucrc, b->ucrc);
-}
-
 /* Every EPB of a decoded data frame is the packet that was written. */
 static void check_epbs(const struct cfile *c, const struct fexp *f, const struct obuf *dec)
 {
@@ -528,7 +487,7 @@ static void check_prefix(const struct cfile *c, struct capfile_r *r, size_t k)
 	assert_int_equal(capfile_r_nframes(r), k);
 	for (size_t i = 0; i < k; i++) {
 		assert_non_null(capfile_r_entry(r, i));
-		assert_entry_equal(capfile_r_entry(r, i), &c->ents[i]);
+		testutil_assert_entry_equal(capfile_r_entry(r, i), &c->ents[i]);
 		check_frame(c, r, i, &dec);
 		if (capfile_r_check_record(r, i))
 			fail_msg("record of frame %zu: %s", i, capfile_r_error(r));
@@ -607,7 +566,7 @@ static void check_complete(struct cfile *c)
 			/* the record next to the frame */
 			assert_int_equal(capindex_get_record(c->data + (i ? e->offset - REC : e->csize),
 							     REC, &rec), 0);
-			assert_entry_equal(&rec, e);
+			testutil_assert_entry_equal(&rec, e);
 			if (e->level == COMP_LEVEL_STORED)
 				assert_int_equal(e->csize, e->usize + 9 + 3 * f->nfeeds);
 		}
@@ -623,7 +582,7 @@ static void check_complete(struct cfile *c)
 			struct capindex_entry rec;
 
 			assert_int_equal(capindex_get_record(c->idx + i * REC, REC, &rec), 0);
-			assert_entry_equal(&rec, &c->ents[i]);
+			testutil_assert_entry_equal(&rec, &c->ents[i]);
 		}
 		table = c->idx + c->nfr * REC;
 	} else {
@@ -640,7 +599,7 @@ static void check_complete(struct cfile *c)
 		assert_int_equal(capindex_get_table(table, tsize, &te, &n), 0);
 		assert_int_equal(n, c->nfr);
 		for (size_t i = 0; i < n; i++)
-			assert_entry_equal(&te[i], &c->ents[i]);
+			testutil_assert_entry_equal(&te[i], &c->ents[i]);
 		free(te);
 	}
 	/* no .part left */
@@ -2077,18 +2036,14 @@ static void test_open_names(void **state)
 
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	if (asprintf(&g_root, "%s/test_capfile.XXXXXX", base && *base ? base : "/tmp") < 0)
-		return -1;
-	return mkdtemp(g_root) ? 0 : -1;
+	return testutil_make_root(&g_root, "test_capfile");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	rm_rf(g_root);
+	testutil_rm_rf(g_root);
 	free(g_root);
 	return 0;
 }

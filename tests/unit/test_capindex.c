@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <zlib.h>
 
 #include "capindex.h"
@@ -28,26 +30,6 @@ static void put_le32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void assert_entry_equal(const struct capindex_entry *a, const struct capindex_entry *b)
-{
-	assert_int_equal(a->seq, b->seq);
-	assert_int_equal(a->flags, b->flags);
-	assert_true(a->offset == b->offset);
-	assert_int_equal(a->csize, b->csize);
-	assert_int_equal(a->usize, b->usize);
-	assert_true(a->ts_first == b->ts_first);
-	assert_true(a->ts_last == b->ts_last);
-	assert_true(a->ts_min == b->ts_min);
-	assert_true(a->ts_max == b->ts_max);
-	assert_int_equal(a->packets, b->packets);
-	assert_true(a->bytes == b->bytes);
-	assert_true(a->capbytes == b->capbytes);
-	assert_int_equal(a->level, b->level);
-	assert_int_equal(a->clock_state, b->clock_state);
-	assert_true(a->clock_worst_ns == b->clock_worst_ns);
-	assert_int_equal(a->ucrc, b->ucrc);
 }
 
 /* Every field distinct and using its high bits. */
@@ -96,17 +78,17 @@ static void test_record_roundtrip(void **state)
 				assert_int_equal(rec[i], 0x55);
 			memset(&out, 0, sizeof(out));
 			assert_int_equal(capindex_get_record(rec, CAPINDEX_REC_SIZE, &out), 0);
-			assert_entry_equal(&in, &out);
+			testutil_assert_entry_equal(&in, &out);
 			/* longer input is fine too */
 			assert_int_equal(capindex_get_record(rec, sizeof(rec), &out), 0);
-			assert_entry_equal(&in, &out);
+			testutil_assert_entry_equal(&in, &out);
 		}
 	}
 	/* all zeros (the header frame of an empty file looks much like this) */
 	memset(&in, 0, sizeof(in));
 	capindex_put_record(rec, &in);
 	assert_int_equal(capindex_get_record(rec, CAPINDEX_REC_SIZE, &out), 0);
-	assert_entry_equal(&in, &out);
+	testutil_assert_entry_equal(&in, &out);
 }
 
 /* The documented byte layout: a skippable frame, then the payload fields in
@@ -193,7 +175,7 @@ static void test_record_bitflips(void **state)
 		p[71] = 1;
 		put_le32(p + 100, (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, 100));
 		assert_int_equal(capindex_get_record(bad, sizeof(bad), &out), 0);
-		assert_entry_equal(&e, &out);
+		testutil_assert_entry_equal(&e, &out);
 	}
 }
 
@@ -251,7 +233,7 @@ static void table_roundtrip(size_t n)
 	assert_non_null(out);
 	assert_int_equal(got_n, n);
 	for (size_t i = 0; i < n; i++)
-		assert_entry_equal(&in[i], &out[i]);
+		testutil_assert_entry_equal(&in[i], &out[i]);
 	/* each entry is the same payload as its record */
 	for (size_t i = 0; i < n && i < 3; i++) {
 		uint8_t rec[CAPINDEX_REC_SIZE];

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "store.h"
 
 #define NS 1000000000LL
@@ -55,29 +57,6 @@ static void pjoin(char *dst, size_t len, const char *a, const char *b)
 	int n = snprintf(dst, len, "%s/%s", a, b);
 
 	assert_true(n > 0 && (size_t)n < len);
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat sb;
-	DIR *d;
-	struct dirent *de;
-	char sub[4096];
-
-	if (lstat(path, &sb) < 0)
-		return;
-	if (S_ISDIR(sb.st_mode) && (d = opendir(path))) {
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			pjoin(sub, sizeof(sub), path, de->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
 }
 
 static void write_file(const char *dir, const char *name, size_t size, int64_t mtime_ns)
@@ -545,7 +524,7 @@ static void test_open_create(void **state)
 	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "cannot create"));
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 }
 
@@ -587,7 +566,7 @@ static void test_open_refuse(void **state)
 	assert_null(store_open(path, false, err, sizeof(err)));
 	assert_non_null(strstr(err, "not a captured store"));
 	assert_int_equal(count_entries(path), 1);
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 }
 
@@ -606,7 +585,7 @@ static void test_open_file_create(void **state)
 	st = store_open(path, true, err, sizeof(err));
 	assert_null(st);
 	assert_non_null(strstr(err, "not a directory"));
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 	assert_int_equal(errno, ENOTDIR);
 }
@@ -625,7 +604,7 @@ static void test_open_file_read(void **state)
 	st = store_open(path, false, err, sizeof(err));
 	assert_null(st);
 	assert_non_null(strstr(err, "not a directory"));
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 	assert_int_equal(errno, ENOTDIR);
 }
@@ -644,7 +623,7 @@ static void test_open_missing(void **state)
 	assert_null(st);
 	assert_int_equal(errno, ENOENT);
 	assert_false(exists(root, "missing"));
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 	if (!strstr(err, strerror(ENOENT)))
 		fail_msg("message for a missing directory: '%s'", err);
@@ -743,7 +722,7 @@ static void test_list(void **state)
 	}
 	free(v);
 	store_destroy(st);
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 }
 
@@ -859,7 +838,7 @@ static void test_retain_size(void **state)
 	assert_true(files == 12 && bytes == 7 + 4000 + 1000 + 3000 + 4000 + 2000);
 	assert_int_equal(count_entries(root), 2);
 	store_destroy(st);
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 }
 
@@ -922,7 +901,7 @@ static void test_retain_age(void **state)
 	assert_int_equal(count_entries(root), 2);
 	close(l0);
 	store_destroy(st);
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 }
 
@@ -957,7 +936,7 @@ static void test_retain_dead_between_renames(void **state)
 	store_destroy(st);
 	left_data = exists(root, data);
 	left_side = exists(root, side);
-	rm_rf(root);
+	testutil_rm_rf(root);
 	free(root);
 	assert_true(partial);
 	assert_false(left_data);
@@ -969,20 +948,14 @@ static void test_retain_dead_between_renames(void **state)
 
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	if (asprintf(&g_root, "%s/test_store.XXXXXX", base && *base ? base : "/tmp") < 0)
-		return -1;
-	return mkdtemp(g_root) ? 0 : -1;
+	return testutil_make_root(&g_root, "test_store");
 }
-
-static void rm_rf(const char *path);
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	rm_rf(g_root);
+	testutil_rm_rf(g_root);
 	free(g_root);
 	return 0;
 }
