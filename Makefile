@@ -12,12 +12,13 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
 CC ?= cc
-PKGS := libpcap libzstd zlib inih
+PKGS := libpcap libzstd zlib inih libbpf libxdp libevent libsystemd jansson
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers -D_GNU_SOURCE -pthread \
-	-Iwriter -Icaptured -Icli -Iptp $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lzstd -lz -linih) -pthread
+	-Iwriter -Icaptured -Icli -Iptp -I$(BUILD)/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
+	echo -lpcap -lzstd -lz -linih -lbpf -lxdp -levent -lsystemd -ljansson) -pthread
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -42,6 +43,20 @@ CAPTURED_LIBOBJ := $(filter-out $(BUILD)/obj/captured/main.o,$(CAPTURED_OBJ))
 CAPCTL_LIBOBJ := $(filter-out $(BUILD)/obj/cli/main.o,$(CAPCTL_OBJ))
 
 all: $(BUILD)/captured $(BUILD)/capctl
+
+# The XDP program of the AF_XDP path: compiled for the BPF target and
+# embedded in captured through a bpftool skeleton.
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell $(CC) -dumpmachine)
+$(BUILD)/bpf/%.bpf.o: captured/bpf/%.bpf.c
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $<"
+	@clang $(BPF_CFLAGS) -c -o $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@echo "  SKEL    $@"
+	@bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/captured/src_afxdp.o: $(BUILD)/bpf/capture.skel.h
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

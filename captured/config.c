@@ -23,7 +23,7 @@
  * longer string could be set but not written back by config_print. */
 #define STR_MAX 180
 
-enum ctype { CT_STRING, CT_INT, CT_SIZE, CT_DURATION, CT_ENUM, CT_LEVEL, CT_BOOL };
+enum ctype { CT_STRING, CT_INT, CT_SIZE, CT_DURATION, CT_ENUM, CT_LEVEL, CT_BOOL, CT_MODE };
 
 static const struct {
 	const char *name;       /* in the man page */
@@ -36,6 +36,7 @@ static const struct {
 	[CT_ENUM] = { "enum", "one of" },
 	[CT_LEVEL] = { "level", "an integer or adaptive" },
 	[CT_BOOL] = { "bool", "a boolean (yes, no, true, false, on, off, 1, 0)" },
+	[CT_MODE] = { "mode", "an octal file mode (0660)" },
 };
 
 struct opt_desc {
@@ -43,13 +44,17 @@ struct opt_desc {
 	enum ctype type;
 	const char *def;        /* parsed like any value, so it is validated too */
 	int64_t min, max;
-	bool zero_ok;           /* 0 ("no limit") allowed below min */
+	bool zero_ok;           /* 0 ("no limit") allowed below min; strings: "" allowed */
 	bool reload;
 	const char *const *names;       /* CT_ENUM: values, NULL-terminated */
 	const char *help;
 };
 
 static const char *const compression_names[] = { "zstd", "none", NULL };
+static const char *const backend_names[] = { "auto", "afxdp", "afpacket", NULL };
+static const char *const fanout_names[] = { "hash", "queue", "cpu", NULL };
+static const char *const timestamp_names[] = { "auto", "hardware", "software", NULL };
+static const char *const xdp_mode_names[] = { "auto", "native", "generic", NULL };
 
 #define OPT(k, t, d, lo, hi, z, r, n, h) \
 	{ .key = k, .type = t, .def = d, .min = lo, .max = hi, .zero_ok = z, .reload = r, \
@@ -78,6 +83,47 @@ static const struct opt_desc opts[CONFIG_NOPTS] = {
 				  "Bytes per batch handed to a writer"),
 	[CONFIG_SNAPLEN] = OPT("snaplen", CT_INT, "262144", 64, 262144, 0, 0, NULL,
 			       "Bytes captured per packet"),
+	[CONFIG_INTERFACE] = OPT("interface", CT_STRING, "", 0, 0, 1, 0, NULL,
+				 "Network interface to capture from (the -i option)"),
+	[CONFIG_BACKEND] = OPT("backend", CT_ENUM, "auto", 0, 0, 0, 0, backend_names,
+			       "Capture path: AF_XDP, AF_PACKET TPACKET_V3, or auto (AF_XDP where it "
+			       "works, AF_PACKET otherwise)"),
+	[CONFIG_QUEUES] = OPT("queues", CT_STRING, "all", 0, 0, 0, 0, NULL,
+			      "RX queues to capture, one worker each: all, or a list such as 0,2-3"),
+	[CONFIG_CPUS] = OPT("cpus", CT_STRING, "auto", 0, 0, 0, 0, NULL,
+			    "Cores for the workers, in queue order: auto (the interface's NUMA node), "
+			    "or a list such as 2,4-6"),
+	[CONFIG_FANOUT] = OPT("fanout", CT_ENUM, "hash", 0, 0, 0, 0, fanout_names,
+			      "AF_PACKET: how packets are spread over the workers: by flow hash, by "
+			      "RX queue, or by receiving CPU"),
+	[CONFIG_RING_SIZE] = OPT("ring_size", CT_SIZE, "64M", MI, 16 * GI, 0, 0, NULL,
+				 "Kernel ring memory per worker: TPACKET_V3 blocks, or AF_XDP UMEM"),
+	[CONFIG_PROMISC] = OPT("promisc", CT_BOOL, "yes", 0, 0, 0, 0, NULL,
+			       "Put the interface in promiscuous mode"),
+	[CONFIG_FILTER] = OPT("filter", CT_STRING, "", 0, 0, 1, 0, NULL,
+			      "Capture filter in pcap-filter(7) syntax; empty captures everything"),
+	[CONFIG_TIMESTAMP] = OPT("timestamp", CT_ENUM, "auto", 0, 0, 0, 0, timestamp_names,
+				 "Timestamp source: hardware where the NIC can (auto), hardware or "
+				 "refuse to start, or software"),
+	[CONFIG_XDP_MODE] = OPT("xdp_mode", CT_ENUM, "auto", 0, 0, 0, 0, xdp_mode_names,
+				"AF_XDP: attach the XDP program in the driver (native), in the "
+				"generic path, or native where it works (auto)"),
+	[CONFIG_BUSY_POLL] = OPT("busy_poll", CT_BOOL, "no", 0, 0, 0, 0, NULL,
+				 "AF_XDP: busy-poll the queue instead of waiting for interrupts"),
+	[CONFIG_XDP_ALLOW_ADDRESSED] = OPT("xdp_allow_addressed", CT_BOOL, "no", 0, 0, 0, 0, NULL,
+					   "AF_XDP: capture on an interface that has an IP address, "
+					   "taking its packets away from the host"),
+	[CONFIG_CONTROL_SOCKET] = OPT("control_socket", CT_STRING, "/run/captured/control", 0, 0, 0,
+				      0, NULL, "Path of the control socket capctl status talks to"),
+	[CONFIG_CONTROL_GROUP] = OPT("control_group", CT_STRING, "", 0, 0, 1, 0, NULL,
+				     "Group owning the control socket; empty keeps the daemon's group"),
+	[CONFIG_CONTROL_MODE] = OPT("control_mode", CT_MODE, "0660", 0, 0777, 0, 0, NULL,
+				    "Permissions of the control socket"),
+	[CONFIG_STATS_INTERVAL] = OPT("stats_interval", CT_DURATION, "1s", 100000000, 3600 * SEC, 0,
+				      1, NULL, "How often statistics are collected, rates computed "
+				      "and interface statistics written into the capture"),
+	[CONFIG_FLUSH_TIME] = OPT("flush_time", CT_DURATION, "1s", 10000000, 60 * SEC, 0, 0, NULL,
+				  "Longest a captured packet waits in memory before it is written"),
 };
 
 struct config {
@@ -168,6 +214,8 @@ static void fmt_num(enum ctype t, int64_t v, char *buf, size_t len)
 
 	if (t == CT_LEVEL && v == CONFIG_LEVEL_ADAPTIVE)
 		snprintf(buf, len, "adaptive");
+	else if (t == CT_MODE)
+		snprintf(buf, len, "0%03llo", (unsigned long long)v);
 	else if (t == CT_BOOL)
 		snprintf(buf, len, "%s", v ? "yes" : "no");
 	else if ((t == CT_SIZE || t == CT_DURATION) && v) {
@@ -188,7 +236,10 @@ static void fmt_range(const struct opt_desc *d, char *buf, size_t len)
 	if (d->type == CT_ENUM) {
 		for (i = 0; d->names[i] && n < len; i++)
 			n += snprintf(buf + n, len - n, "%s%s", i ? ", " : "", d->names[i]);
-	} else if (d->type != CT_STRING && d->type != CT_BOOL) {
+	} else if (d->type == CT_STRING) {
+		if (d->zero_ok)
+			snprintf(buf, len, "may be empty");
+	} else if (d->type != CT_BOOL) {
 		fmt_num(d->type, d->min, lo, sizeof(lo));
 		fmt_num(d->type, d->max, hi, sizeof(hi));
 		snprintf(buf, len, "%s%s..%s%s", d->zero_ok ? "0 or " : "", lo, hi,
@@ -221,6 +272,17 @@ static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* Octal digits, at most 4 of them (0660, 660). */
+static int parse_mode(const char *s, int64_t *v)
+{
+	size_t n = strspn(s, "01234567");
+
+	if (!n || n > 4 || s[n])
+		return -EINVAL;
+	*v = strtoll(s, NULL, 8);
+	return 0;
+}
+
 /* Text to value, or an error naming the option and the value. */
 static int parse_value(const struct opt_desc *d, const char *s, int64_t *v, char *err,
 		       size_t errlen)
@@ -233,6 +295,8 @@ static int parse_value(const struct opt_desc *d, const char *s, int64_t *v, char
 	fmt_range(d, range, sizeof(range));
 	*v = 0;
 	if (d->type == CT_STRING) {
+		if (d->zero_ok && !*s)
+			return 0;
 		why = bad_string(s);
 		return why ? set_err(err, errlen, -EINVAL, "%s: '%s' %s", d->key, s, why) : 0;
 	}
@@ -252,6 +316,8 @@ static int parse_value(const struct opt_desc *d, const char *s, int64_t *v, char
 		rc = config_parse_size(s, v);
 	else if (d->type == CT_DURATION)
 		rc = config_parse_duration(s, v);
+	else if (d->type == CT_MODE)
+		rc = parse_mode(s, v);
 	else if (!(rc = parse_num(&p, true, v)) && *p)
 		rc = -EINVAL;
 	if (rc == -EINVAL)
@@ -514,7 +580,7 @@ void config_print_man(FILE *f)
 		fputs(".\n.br\nCommand line: \\fB\\-\\-", f);
 		roff_puts(opts[o].key, true, f);
 		fprintf(f, "\\fR \\fI%s\\fR\n.br\nDefault: \\fB", ctypes[opts[o].type].name);
-		roff_puts(opts[o].def, false, f);
+		roff_puts(*opts[o].def ? opts[o].def : "(empty)", false, f);
 		fprintf(f, "\\fR.%s", range[0] ? opts[o].type == CT_ENUM ? " Values: " : " Range: " : "");
 		roff_puts(range, false, f);
 		fprintf(f, "%s Reloadable: %s.\n", range[0] ? "." : "", opts[o].reload ? "yes" : "no");

@@ -17,6 +17,8 @@
  *   enum      one of a fixed list of names; stored as the index in the list
  *   level     integer, or "adaptive" (stored as CONFIG_LEVEL_ADAPTIVE)
  *   bool      yes/no, true/false, on/off, 1/0; stored as 1 or 0
+ *   mode      octal file permissions, 0 to 0777 (0660)
+ * A string option whose range says "may be empty" also takes "" (key =).
  *
  * The command line overrides the file.  main() builds its getopt_long
  * array from config_getopt_table(), collects table options into a config of
@@ -60,6 +62,23 @@ enum config_opt {
 	CONFIG_RING_BATCHES,    /* int: batches in each writer's ring */
 	CONFIG_BATCH_SIZE,      /* size: bytes per batch */
 	CONFIG_SNAPLEN,         /* int: bytes captured per packet */
+	CONFIG_INTERFACE,       /* string, may be "": the interface to capture from (-i) */
+	CONFIG_BACKEND,         /* enum config_backend */
+	CONFIG_QUEUES,          /* string: "all" or a list of RX queues, "0,2-3" */
+	CONFIG_CPUS,            /* string: "auto" or a list of cores for the workers */
+	CONFIG_FANOUT,          /* enum config_fanout: AF_PACKET fanout mode */
+	CONFIG_RING_SIZE,       /* size: kernel ring per worker (TPACKET_V3 blocks, AF_XDP UMEM) */
+	CONFIG_PROMISC,         /* bool: promiscuous mode */
+	CONFIG_FILTER,          /* string, may be "": capture filter (pcap-filter(7)) */
+	CONFIG_TIMESTAMP,       /* enum config_timestamp */
+	CONFIG_XDP_MODE,        /* enum config_xdp_mode */
+	CONFIG_BUSY_POLL,       /* bool: AF_XDP busy polling */
+	CONFIG_XDP_ALLOW_ADDRESSED, /* bool: AF_XDP on an interface with an IP address */
+	CONFIG_CONTROL_SOCKET,  /* string: path of the control socket */
+	CONFIG_CONTROL_GROUP,   /* string, may be "": group owning the control socket */
+	CONFIG_CONTROL_MODE,    /* mode: permissions of the control socket */
+	CONFIG_STATS_INTERVAL,  /* duration: statistics, status rates and ISB cadence */
+	CONFIG_FLUSH_TIME,      /* duration: longest a packet waits before it is written */
 	CONFIG_NOPTS
 };
 
@@ -68,6 +87,12 @@ enum config_compression {
 	CONFIG_COMPRESSION_ZSTD,
 	CONFIG_COMPRESSION_NONE,
 };
+
+enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_AFXDP, CONFIG_BACKEND_AFPACKET };
+/* PACKET_FANOUT_HASH, PACKET_FANOUT_QM, PACKET_FANOUT_CPU */
+enum config_fanout { CONFIG_FANOUT_HASH, CONFIG_FANOUT_QUEUE, CONFIG_FANOUT_CPU };
+enum config_timestamp { CONFIG_TS_AUTO, CONFIG_TS_HARDWARE, CONFIG_TS_SOFTWARE };
+enum config_xdp_mode { CONFIG_XDP_AUTO, CONFIG_XDP_NATIVE, CONFIG_XDP_GENERIC };
 
 /* config_int(c, CONFIG_LEVEL) for "adaptive". */
 #define CONFIG_LEVEL_ADAPTIVE INT32_MIN

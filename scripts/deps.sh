@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential pkg-config clang libpcap-dev libzstd-dev zstd libevent-dev
 libcmocka-dev libinih-dev zlib1g-dev tcpdump tshark wireshark-common iproute2 netsniff-ng
-python3 jq"
+python3 jq libbpf-dev libxdp-dev bpftool libsystemd-dev libjansson-dev linuxptp systemd
+util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "feeder.h"
@@ -11,6 +12,7 @@ struct feeder {
 	bool lossless;
 	uint32_t snaplen;
 	struct batch *cur;
+	int64_t cur_since;      /* CLOCK_MONOTONIC when cur was taken */
 	/* written by the producer only, read by the writer: relaxed loads and
 	 * stores, no locked read-modify-write on the per-packet path */
 	_Atomic uint64_t packets, drops;
@@ -55,6 +57,14 @@ static void backoff(unsigned *spins)
 		usleep(*spins < 1000 ? 20 : 100);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static struct batch *get_free(struct feeder *f)
 {
 	unsigned spins = 0;
@@ -62,6 +72,8 @@ static struct batch *get_free(struct feeder *f)
 
 	while (!(b = batch_pool_get_free(f->pool)) && f->lossless)
 		backoff(&spins);
+	if (b)
+		f->cur_since = mono_ns();
 	return b;
 }
 
@@ -102,6 +114,13 @@ int feeder_add(struct feeder *f, uint64_t ts_ns, const uint8_t *data, uint32_t c
 int feeder_flush(struct feeder *f)
 {
 	if (f->cur && f->cur->packets)
+		push(f);
+	return 0;
+}
+
+int feeder_tick(struct feeder *f, int64_t max_age_ns)
+{
+	if (f->cur && f->cur->packets && mono_ns() - f->cur_since >= max_age_ns)
 		push(f);
 	return 0;
 }

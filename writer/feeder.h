@@ -24,6 +24,10 @@ int feeder_add(struct feeder *f, uint64_t ts_ns, const uint8_t *data, uint32_t c
 	       uint32_t origlen, uint32_t flags, int32_t queue);
 /* Hands over the partly filled batch, if any (lossless: waits). */
 int feeder_flush(struct feeder *f);
+/* Hands over the partly filled batch if its first packet came max_age_ns
+ * ago or earlier (CLOCK_MONOTONIC), so that a quiet source's packets reach
+ * the writer in time.  Live sources call it each time they wake up. */
+int feeder_tick(struct feeder *f, int64_t max_age_ns);
 /* Counters; any thread may read them (the writer puts them in ISBs). */
 uint64_t feeder_packets(const struct feeder *f);   /* accepted */
 uint64_t feeder_drops(const struct feeder *f);     /* dropped: no batch free */
