@@ -393,6 +393,21 @@ void config_destroy(struct config *c)
 	free(c);
 }
 
+int config_copy_opt(struct config *dst, const struct config *src, enum config_opt o)
+{
+	char *str = NULL;
+
+	if ((unsigned)o >= CONFIG_NOPTS)
+		return -EINVAL;
+	if (src->str[o] && !(str = strdup(src->str[o])))
+		return -ENOMEM;
+	free(dst->str[o]);
+	dst->str[o] = str;
+	dst->val[o] = src->val[o];
+	dst->set[o] = src->set[o];
+	return 0;
+}
+
 int config_merge(struct config *dst, const struct config *src)
 {
 	char *str;

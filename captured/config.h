@@ -128,6 +128,10 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
  * config_load_file or an earlier merge).  Returns 0 or -ENOMEM. */
 int config_merge(struct config *dst, const struct config *src);
 
+/* Copy one option's value from src into dst (set marks follow src).
+ * Returns 0 or -ENOMEM. */
+int config_copy_opt(struct config *dst, const struct config *src, enum config_opt o);
+
 /* Long options for getopt_long: the entries of extra (may be NULL; ends
  * with a zero entry) then one per table option with required_argument,
  * flag NULL and val CONFIG_OPT_BASE + option, then a zero entry.  One

@@ -52,6 +52,11 @@ const struct capindex_entry *capfile_w_frame(const struct capfile_w *w);
  * file is cut back to the end of the last good frame, so no partial frame
  * is ever left behind, and the frame's packets are reported lost in *lost. */
 int capfile_w_flush(struct capfile_w *w, uint64_t *lost);
+/* Flushes the open frame, then writes a frame holding only these ISBs
+ * (interface statistics so far; flagged CAPINDEX_F_STATS in the index).
+ * Returns 0 or negative errno; *lost as for capfile_w_flush. */
+int capfile_w_stats(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
+		    uint64_t *lost);
 /* Flushes, writes a frame of ISBs, the seek table, fsyncs and renames the
  * file to its final name.  Returns 0 or negative errno; in every case the
  * file descriptor is closed and w must still be destroyed. */

@@ -343,6 +343,17 @@ static int write_stats(struct capfile_w *w, const struct pcapng_isb *isb, size_t
 	return end_frame(w);
 }
 
+int capfile_w_stats(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
+		    uint64_t *lost)
+{
+	int err;
+
+	if (w->fd < 0)
+		return -EBADF;
+	err = capfile_w_flush(w, lost);
+	return err ? err : write_stats(w, isb, nisb);
+}
+
 static int fsync_dir(const char *path)
 {
 	char *copy = strdup(path);

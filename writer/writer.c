@@ -32,8 +32,13 @@ struct writer {
 	pthread_mutex_t lock;           /* stats, ifs */
 	struct writer_stats st;
 	struct writer_ifstats ifs;
+	struct writer_opts next;        /* under lock: settings to take */
+	atomic_uint next_gen, rotate_gen;
 
 	/* thread-private */
+	unsigned gen, rotated;
+	int64_t isb_last_ns;            /* monotonic time of the last ISB */
+	uint64_t isb_sig;               /* its counters, summed */
 	struct capfile_w *cf;
 	int64_t file_start_ns;
 	int64_t frame_open_ns;          /* monotonic time the open frame began */
@@ -365,6 +370,69 @@ static void handle(struct writer *w, const struct batch *b)
 	cut_full_frame(w);
 }
 
+/* An ISB every isb_ns while a file is open, so that a file being written
+ * says what was dropped so far, not only at its end. */
+static void periodic_isb(struct writer *w)
+{
+	struct pcapng_isb isb;
+	char comment[256];
+	uint64_t lost = 0, sig;
+	int64_t now;
+	int err;
+
+	if (!w->cf || !w->o.isb_ns)
+		return;
+	now = log_now_ns();
+	if (now - w->isb_last_ns < w->o.isb_ns)
+		return;
+	w->isb_last_ns = now;
+	fill_isb(w, &isb, comment, sizeof(comment));
+	/* nothing new since the last one: a quiet queue adds no blocks */
+	sig = isb.ifrecv + isb.ifdrop + isb.osdrop + isb.usrdeliv;
+	if (sig == w->isb_sig && capfile_w_frame(w->cf) == NULL)
+		return;
+	w->isb_sig = sig;
+	flush_frame(w);
+	fill_isb(w, &isb, comment, sizeof(comment));
+	err = capfile_w_stats(w->cf, &isb, 1, &lost);
+	if (err)
+		log_limited(&w->err_limit, LOG_ERR, "%s: interface statistics: %s",
+			    capfile_w_path(w->cf), strerror(-err));
+}
+
+/* Requests from other threads: new settings, rotation. */
+static void take_requests(struct writer *w)
+{
+	unsigned gen = atomic_load_explicit(&w->next_gen, memory_order_acquire);
+	unsigned rot = atomic_load_explicit(&w->rotate_gen, memory_order_acquire);
+	bool was_plain = w->o.plain;
+
+	if (gen != w->gen) {
+		w->gen = gen;
+		pthread_mutex_lock(&w->lock);
+		w->o.plain = w->next.plain;
+		w->o.level = w->next.level;
+		w->o.adaptive_ceiling = w->next.adaptive_ceiling;
+		w->o.frame_size = w->next.frame_size ? w->next.frame_size : 1 << 20;
+		w->o.flush_ns = w->next.flush_ns;
+		w->o.rotate_size = w->next.rotate_size ? w->next.rotate_size : UINT64_MAX;
+		w->o.rotate_ns = w->next.rotate_ns;
+		w->o.retain_size = w->next.retain_size;
+		w->o.retain_age_ns = w->next.retain_age_ns;
+		w->o.isb_ns = w->next.isb_ns;
+		pthread_mutex_unlock(&w->lock);
+		build_ladder(w);
+		w->rung = 0;
+		if (w->o.plain != was_plain && w->cf)
+			close_file(w);
+	}
+	if (rot != w->rotated) {
+		w->rotated = rot;
+		if (w->cf)
+			close_file(w);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -373,6 +441,8 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct batch *b = batch_pool_get_full(w->pool);
 
+		take_requests(w);
+		periodic_isb(w);
 		if (b) {
 			idle = 0;
 			handle(w, b);
@@ -419,6 +489,9 @@ struct writer *writer_create(const struct writer_opts *o, struct batch_pool *poo
 		w->o.rotate_size = UINT64_MAX;
 	w->err_limit = lim;
 	atomic_init(&w->finishing, false);
+	atomic_init(&w->next_gen, 0);
+	atomic_init(&w->rotate_gen, 0);
+	w->isb_last_ns = log_now_ns();
 	pthread_mutex_init(&w->lock, NULL);
 	build_ladder(w);
 	w->st.level = o->level == WRITER_LEVEL_ADAPTIVE ? w->ladder[0] : o->level;
@@ -466,6 +539,19 @@ void writer_destroy(struct writer *w)
 	pthread_mutex_destroy(&w->lock);
 	free(w->iface);
 	free(w);
+}
+
+void writer_rotate(struct writer *w)
+{
+	atomic_fetch_add_explicit(&w->rotate_gen, 1, memory_order_release);
+}
+
+void writer_reconfigure(struct writer *w, const struct writer_opts *o)
+{
+	pthread_mutex_lock(&w->lock);
+	w->next = *o;
+	pthread_mutex_unlock(&w->lock);
+	atomic_fetch_add_explicit(&w->next_gen, 1, memory_order_release);
 }
 
 void writer_set_ifstats(struct writer *w, const struct writer_ifstats *s)

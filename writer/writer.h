@@ -37,6 +37,7 @@ struct writer_opts {
 	uint64_t retain_size;       /* 0: no limit */
 	int64_t retain_age_ns;      /* 0: no limit */
 	const struct feeder *feeder; /* producer's counters for the ISBs; may be NULL */
+	int64_t isb_ns;             /* write an ISB this often (wall time) too; 0: at close only */
 };
 
 /* Counters the source owns, copied into the ISBs.  Packets the feeder
@@ -68,7 +69,13 @@ int writer_start(struct writer *w);
 /* Tells the writer that no more batches come; it drains the ring, closes
  * its file and the thread ends.  Returns when it has. */
 int writer_finish(struct writer *w);
-/* Thread-safe. */
+/* Thread-safe.  writer_rotate: close the open file now (the next packet
+ * opens a new one).  writer_reconfigure: take the level, adaptive ceiling,
+ * frame, rotation, retention, flush and ISB settings of o (the rest of o is
+ * ignored; a change of plain closes the open file first); applied by the
+ * writer thread before the next batch. */
+void writer_rotate(struct writer *w);
+void writer_reconfigure(struct writer *w, const struct writer_opts *o);
 void writer_set_ifstats(struct writer *w, const struct writer_ifstats *s);
 void writer_get_stats(struct writer *w, struct writer_stats *s);
 

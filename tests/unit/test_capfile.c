@@ -173,6 +173,7 @@ struct spec {
 	bool empty_frame;       /* one data frame of an empty batch only */
 	size_t nisb;            /* 0: no stats frame */
 	uint64_t seed;
+	bool mid_stats;         /* an ISB frame (capfile_w_stats) after every third frame */
 };
 
 struct cfile {
@@ -301,7 +302,7 @@ static void cfile_write(struct cfile *c, const struct spec *s)
 	c->plain = s->plain;
 	c->dir = make_dir();
 	c->path = join(c->dir, s->plain ? PLAIN_NAME : ZST_NAME);
-	c->fr = calloc(s->nframes + 2, sizeof(*c->fr));
+	c->fr = calloc(s->nframes * 2 + 2, sizeof(*c->fr));
 	assert_non_null(c->fr);
 	o.path = c->path;
 	w = capfile_w_create(&o);
@@ -368,6 +369,16 @@ static void cfile_write(struct cfile *c, const struct spec *s)
 		assert_int_equal(capfile_w_flush(w, &lost), 0);
 		assert_int_equal(capfile_w_pending(w), 0);
 		assert_true(lost == 0);
+		if (s->mid_stats && f % 3 == 2) {
+			struct fexp *st = &c->fr[c->nfr++];
+
+			make_isbs(isb, 1);
+			st->flags = CAPINDEX_F_STATS | (s->plain ? CAPINDEX_F_UCRC : 0);
+			st->level = s->plain ? COMP_LEVEL_PLAIN : 3;
+			n = pcapng_put_isb(buf, sizeof(buf), &isb[0]);
+			assert_int_equal(obuf_append(&st->exp, buf, n), 0);
+			assert_int_equal(capfile_w_stats(w, isb, 1, &lost), 0);
+		}
 	}
 	/* a flush with no open frame does nothing */
 	assert_int_equal(capfile_w_flush(w, &lost), 0);
@@ -659,6 +670,26 @@ static void test_roundtrip_zst(void **state)
 		assert_memory_equal(again, c.data, len);
 		free(again);
 	}
+	cfile_free(&c);
+}
+
+/* ISB frames in the middle of a file (the daemon's periodic statistics)
+ * are indexed as stats frames and read back like the last one. */
+static void test_roundtrip_mid_stats(void **state)
+{
+	struct spec s = {
+		.nframes = 9, .levels = lv_mixed, .nlevels = 6, .max_batches = 2, .max_pkts = 8,
+		.max_caplen = 200, .nisb = 1, .seed = 5, .mid_stats = true,
+	};
+	struct cfile c;
+
+	(void)state;
+	cfile_write(&c, &s);
+	check_complete(&c);
+	cfile_free(&c);
+	s.plain = true;
+	cfile_write(&c, &s);
+	check_complete(&c);
 	cfile_free(&c);
 }
 
@@ -2053,6 +2084,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_zst),
 		cmocka_unit_test(test_roundtrip_levels),
+		cmocka_unit_test(test_roundtrip_mid_stats),
 		cmocka_unit_test(test_roundtrip_plain),
 		cmocka_unit_test(test_roundtrip_empty),
 		cmocka_unit_test(test_create_exists),

@@ -394,7 +394,13 @@ static void test_print_round_trip(void **state)
 		{ "store", "/srv/cap ture;x" }, { "compression", "none" }, { "level", "adaptive" },
 		{ "frame_size", "4100K" }, { "rotate_size", "1025M" }, { "rotate_time", "90m" },
 		{ "retain_size", "17M" }, { "retain_age", "3601s" }, { "ring_batches", "100" },
-		{ "batch_size", "65537" }, { "snaplen", "1500" },
+		{ "batch_size", "65537" }, { "snaplen", "1500" }, { "interface", "eth1" },
+		{ "backend", "afpacket" }, { "queues", "0,2-3" }, { "cpus", "1" },
+		{ "fanout", "cpu" }, { "ring_size", "3M" }, { "promisc", "no" },
+		{ "filter", "host 10.0.0.1 and not port 22" }, { "timestamp", "software" },
+		{ "xdp_mode", "generic" }, { "busy_poll", "yes" }, { "xdp_allow_addressed", "on" },
+		{ "control_socket", "/tmp/x.sock" }, { "control_group", "adm" },
+		{ "control_mode", "0600" }, { "stats_interval", "250ms" }, { "flush_time", "5s" },
 	};
 	struct config *a = config_create(), *b = config_create(), *dflt = config_create();
 	char path[64], err[256], *text = NULL;
@@ -517,6 +523,39 @@ static void test_precedence(void **state)
 	config_destroy(args);
 }
 
+/* Options whose value may be empty, file modes, and copying one option. */
+static void test_empty_mode_copy(void **state)
+{
+	struct config *a = config_create(), *b = config_create();
+	char err[256];
+
+	(void)state;
+	assert_string_equal(config_str(a, CONFIG_INTERFACE), "");
+	assert_string_equal(config_str(a, CONFIG_FILTER), "");
+	assert_int_equal(config_set(a, "filter", "", err, sizeof(err)), 0);
+	/* a string that may not be empty still refuses "" */
+	assert_int_equal(config_set(a, "store", "", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(a, "queues", "", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_int(a, CONFIG_CONTROL_MODE), 0660);
+	assert_int_equal(config_set(a, "control_mode", "640", err, sizeof(err)), 0);
+	assert_int_equal(config_int(a, CONFIG_CONTROL_MODE), 0640);
+	assert_int_equal(config_set(a, "control_mode", "0777", err, sizeof(err)), 0);
+	assert_int_equal(config_set(a, "control_mode", "0778", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "control_mode: '0778' is not an octal file mode"));
+	assert_int_equal(config_set(a, "control_mode", "1777", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(config_set(a, "backend", "dpdk", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not one of auto, afxdp, afpacket"));
+	assert_int_equal(config_set(a, "interface", "eth7", err, sizeof(err)), 0);
+	assert_int_equal(config_copy_opt(b, a, CONFIG_INTERFACE), 0);
+	assert_int_equal(config_copy_opt(b, a, CONFIG_CONTROL_MODE), 0);
+	assert_string_equal(config_str(b, CONFIG_INTERFACE), "eth7");
+	assert_int_equal(config_int(b, CONFIG_CONTROL_MODE), 0777);
+	assert_int_equal(config_copy_opt(b, a, CONFIG_NOPTS), -EINVAL);
+	config_destroy(a);
+	config_destroy(b);
+}
+
 static void test_man_and_flags(void **state)
 {
 	char *text = NULL, *p;
@@ -539,6 +578,8 @@ static void test_man_and_flags(void **state)
 	assert_non_null(strstr(text, "Values: zstd, none."));
 	assert_non_null(strstr(text, "Default: \\fB./store\\fR. Reloadable: no.\n"));
 	assert_non_null(strstr(text, "Range: 64..262144. Reloadable: no.\n"));
+	assert_non_null(strstr(text, "Default: \\fB(empty)\\fR. Range: may be empty."));
+	assert_non_null(strstr(text, "Default: \\fB0660\\fR. Range: 0000..0777."));
 	free(text);
 	assert_false(config_reloadable(CONFIG_STORE));
 	assert_false(config_reloadable(CONFIG_RING_BATCHES));
@@ -566,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_getopt),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_man_and_flags),
+		cmocka_unit_test(test_empty_mode_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
