@@ -13,6 +13,7 @@ struct capctl_ctx {
 int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv);
+int capctl_status(const struct capctl_ctx *ctx, int argc, char **argv);
 
 struct store;
 struct store_file;

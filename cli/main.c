@@ -20,6 +20,9 @@ static void usage(FILE *f)
 		"                                      libpcap FILTER, in timestamp order\n"
 		"  verify [--repair] [FILE...]         check every frame and index entry;\n"
 		"                                      --repair seals torn files\n"
+		"  status [--json] [--socket PATH]     the running daemon's queues, rates, drops\n"
+		"                                      (socket: $CAPTURED_CONTROL, or\n"
+		"                                      /run/captured/control)\n"
 		"\n"
 		"  --store DIR   the store (default ./store, or $CAPTURED_STORE)\n"
 		"  T: 2026-11-22T04:16:10.123456789Z, 1763784970.5, now, -30s, -5m, now-1h\n");
@@ -62,6 +65,8 @@ int main(int argc, char **argv)
 		return capctl_slice(&ctx, argc, argv);
 	if (!strcmp(cmd, "verify"))
 		return capctl_verify(&ctx, argc, argv);
-	capctl_err("unknown command '%s' (list, slice, verify)", cmd);
+	if (!strcmp(cmd, "status"))
+		return capctl_status(&ctx, argc, argv);
+	capctl_err("unknown command '%s' (list, slice, verify, status)", cmd);
 	return 2;
 }
