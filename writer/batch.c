@@ -3,8 +3,14 @@
  * so a push can only fail if a batch is handed back twice.
  */
 #include <errno.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "pcapng.h"
@@ -16,6 +22,12 @@ struct batch_pool {
 	struct batch *batches;
 	uint8_t *data;          /* one allocation behind every batch's data */
 	size_t count;
+	/* the consumer sleeping for a full batch: it sets waiting and sleeps
+	 * on pushes (a futex word); the producer bumps pushes and wakes it
+	 * only if it waits.  Both sides sequentially consistent, so one of
+	 * them always sees the other. */
+	_Atomic uint32_t pushes;
+	atomic_bool waiting;
 };
 
 void batch_reset(struct batch *b)
@@ -66,6 +78,9 @@ struct batch_pool *batch_pool_create(size_t count, size_t cap)
 		err = errno;
 		goto out;
 	}
+	/* touch every page now, on the creating thread: no page faults on the
+	 * data path, and the memory lands on that thread's NUMA node */
+	memset(p->data, 0, count * cap);
 	for (i = 0; i < count; i++) {
 		p->batches[i].data = p->data + i * cap;
 		p->batches[i].cap = cap;
@@ -103,7 +118,25 @@ struct batch *batch_pool_get_free(struct batch_pool *p)
 
 bool batch_pool_put_full(struct batch_pool *p, struct batch *b)
 {
-	return ring_push(p->full, b);
+	if (!ring_push(p->full, b))
+		return false;
+	atomic_fetch_add(&p->pushes, 1);
+	if (atomic_load(&p->waiting))
+		syscall(SYS_futex, &p->pushes, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	return true;
+}
+
+void batch_pool_wait_full(struct batch_pool *p, int64_t timeout_ns)
+{
+	struct timespec ts = { .tv_sec = timeout_ns / 1000000000,
+			       .tv_nsec = timeout_ns % 1000000000 };
+	uint32_t seen;
+
+	atomic_store(&p->waiting, true);
+	seen = atomic_load(&p->pushes);
+	if (!batch_pool_queued(p))
+		syscall(SYS_futex, &p->pushes, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+	atomic_store(&p->waiting, false);
 }
 
 struct batch *batch_pool_get_full(struct batch_pool *p)

@@ -33,6 +33,10 @@ struct batch *batch_pool_get_free(struct batch_pool *p);  /* NULL: none free */
 bool batch_pool_put_full(struct batch_pool *p, struct batch *b);
 /* Consumer side. */
 struct batch *batch_pool_get_full(struct batch_pool *p);  /* NULL: none queued */
+/* Sleeps until a batch is queued or timeout_ns passed (or a spurious
+ * wakeup); returns at once if one is queued.  Costs the producer a wakeup
+ * only while the consumer sleeps here. */
+void batch_pool_wait_full(struct batch_pool *p, int64_t timeout_ns);
 void batch_pool_put_free(struct batch_pool *p, struct batch *b);
 
 /* Batches queued for the consumer, and the total. */

@@ -21,6 +21,7 @@
 #define ADAPT_DOWN_16THS 4
 #define ADAPT_UP_16THS 1
 #define ADAPT_HOLD_FRAMES 8
+#define WRITER_IDLE_NS 10000000
 
 struct writer {
 	struct writer_opts o;
@@ -461,10 +462,12 @@ static void *writer_main(void *arg)
 		if (w->cf && w->o.flush_ns && capfile_w_pending(w->cf) &&
 		    log_now_ns() - w->frame_open_ns >= w->o.flush_ns)
 			flush_frame(w);
-		/* nothing queued: spin briefly, then sleep a little longer each time */
+		/* nothing queued: spin briefly, then sleep until the producer
+		 * pushes a batch, waking every 10 ms for flushes, ISBs and
+		 * requests from other threads */
 		if (++idle < 64)
 			continue;
-		usleep(idle < 1000 ? 20 : 200);
+		batch_pool_wait_full(w->pool, WRITER_IDLE_NS);
 	}
 	if (w->cf)
 		close_file(w);
