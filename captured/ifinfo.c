@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/ethtool.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/ethernet.h>
@@ -92,21 +93,49 @@ static void find_addresses(struct ifinfo *info)
 	freeifaddrs(ifa);
 }
 
-/* The driver's name as ethtool -i says it; virtual devices answer too. */
-static void read_driver(struct ifinfo *info)
+/* An ioctl on the interface through a throwaway socket.  These see the
+ * caller's network namespace, which sysfs does not always (nsenter). */
+static int if_ioctl(const char *name, unsigned long req, struct ifreq *ifr, void *data)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
 
 	if (fd < 0)
-		return;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", info->name);
-	ifr.ifr_data = (void *)&di;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr))
-		snprintf(info->driver, sizeof(info->driver), "%.31s", di.driver);
+		return -errno;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	if (data)
+		ifr->ifr_data = data;
+	if (ioctl(fd, req, ifr))
+		rc = -errno;
 	close(fd);
+	return rc;
+}
+
+/* sysfs belongs to the namespace it was mounted in: trust it only when it
+ * shows this very interface. */
+static bool sysfs_is_ours(const struct ifinfo *info)
+{
+	char buf[32];
+
+	read_sys(info->name, "ifindex", buf, sizeof(buf));
+	return buf[0] && atoi(buf) == info->ifindex;
+}
+
+static void read_device(struct ifinfo *info)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+
+	if (!if_ioctl(info->name, SIOCETHTOOL, &ifr, &di))
+		snprintf(info->driver, sizeof(info->driver), "%.31s", di.driver);
+	if (!if_ioctl(info->name, SIOCGIFMTU, &ifr, NULL))
+		info->mtu = (unsigned)ifr.ifr_mtu;
+	if (!if_ioctl(info->name, SIOCGIFFLAGS, &ifr, NULL))
+		info->up = ifr.ifr_flags & IFF_UP;
+	/* RX queues: the channels in use, as ethtool -l says */
+	if (!if_ioctl(info->name, SIOCETHTOOL, &ifr, &ch) && ch.rx_count + ch.combined_count)
+		info->rx_queues = (int)(ch.rx_count + ch.combined_count);
 }
 
 int ifinfo_get(const char *name, struct ifinfo *info, char *err, size_t errlen)
@@ -124,14 +153,19 @@ int ifinfo_get(const char *name, struct ifinfo *info, char *err, size_t errlen)
 		snprintf(err, errlen, "no interface '%s' (ip link shows the interfaces)", name);
 		return -ENODEV;
 	}
-	info->rx_queues = count_rx_queues(name);
-	read_sys(name, "mtu", buf, sizeof(buf));
-	info->mtu = (unsigned)strtoul(buf, NULL, 10);
-	read_sys(name, "operstate", buf, sizeof(buf));
-	info->up = strcmp(buf, "down") != 0;
-	read_sys(name, "device/numa_node", buf, sizeof(buf));
-	info->numa_node = buf[0] ? atoi(buf) : -1;
-	read_sys(name, "device/local_cpulist", buf, sizeof(buf));
+	info->rx_queues = 0;
+	info->numa_node = -1;
+	buf[0] = '\0';
+	read_device(info);
+	if (sysfs_is_ours(info)) {
+		if (!info->rx_queues)
+			info->rx_queues = count_rx_queues(name);
+		read_sys(name, "device/numa_node", buf, sizeof(buf));
+		info->numa_node = buf[0] ? atoi(buf) : -1;
+		read_sys(name, "device/local_cpulist", buf, sizeof(buf));
+	}
+	if (!info->rx_queues)
+		info->rx_queues = 1;
 	if (info->numa_node < 0 || !buf[0]) {
 		/* no device, or a machine without NUMA: every online core */
 		FILE *f = fopen("/sys/devices/system/cpu/online", "re");
@@ -147,9 +181,35 @@ int ifinfo_get(const char *name, struct ifinfo *info, char *err, size_t errlen)
 	parse_cpus(buf, &info->local_cpus);
 	if (!CPU_COUNT(&info->local_cpus))
 		sched_getaffinity(0, sizeof(info->local_cpus), &info->local_cpus);
-	read_driver(info);
 	find_addresses(info);
 	return 0;
+}
+
+int ifinfo_rx_stats(const char *name, struct ifinfo_rx *rx)
+{
+	struct ifaddrs *ifa, *a;
+	int rc = -ENODEV;
+
+	memset(rx, 0, sizeof(*rx));
+	if (getifaddrs(&ifa))
+		return -errno;
+	/* the AF_PACKET entry of each link carries its statistics */
+	for (a = ifa; a; a = a->ifa_next) {
+		const struct rtnl_link_stats *st = a->ifa_data;
+
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_PACKET || !st ||
+		    strcmp(a->ifa_name, name))
+			continue;
+		rx->packets = st->rx_packets;
+		rx->bytes = st->rx_bytes;
+		rx->missed = st->rx_missed_errors;
+		rx->fifo = st->rx_fifo_errors;
+		rx->over = st->rx_over_errors;
+		rc = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return rc;
 }
 
 int ifinfo_parse_list(const char *s, int limit, int *out, int max)

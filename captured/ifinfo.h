@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ifinfo {
 	char name[IFNAMSIZ];
@@ -25,6 +26,17 @@ struct ifinfo {
 
 /* 0, or negative errno with a message: -ENODEV "no interface 'eth9'". */
 int ifinfo_get(const char *name, struct ifinfo *info, char *err, size_t errlen);
+/* The interface's receive counters (rtnl_link_stats64, as ip -s link
+ * shows them): what the NIC dropped before any queue's ring saw it. */
+struct ifinfo_rx {
+	uint64_t packets, bytes;
+	uint64_t missed;           /* rx_missed_errors: the NIC's FIFO overflowed */
+	uint64_t fifo, over;       /* rx_fifo_errors, rx_over_errors */
+};
+
+/* 0, or negative errno (-ENODEV when the interface is gone). */
+int ifinfo_rx_stats(const char *name, struct ifinfo_rx *rx);
+
 /* Parse "0,2-3,7" into ascending distinct values below limit, at most max of
  * them.  Returns how many, or -EINVAL (syntax, value >= limit, too many). */
 int ifinfo_parse_list(const char *s, int limit, int *out, int max);

@@ -31,6 +31,7 @@ struct source_args {
 	int queue;                 /* the RX queue this worker serves */
 	int nworkers;              /* workers on this interface */
 	int fanout_id;             /* AF_PACKET: fanout group of this interface's workers */
+	void *shared;              /* what ops->iface_open returned (NULL without it) */
 };
 
 struct source_info {
@@ -71,6 +72,14 @@ struct source_ops {
 	int (*run)(void *ctx, struct feeder *f, volatile sig_atomic_t *stop, char *err,
 		   size_t errlen);
 	void (*stats)(void *ctx, struct source_stats *s);
+	/* Optional (NULL: nothing shared).  State shared by all the workers of
+	 * one interface, such as AF_XDP's XDP program and its maps: the daemon
+	 * calls iface_open (a->queue and a->shared unset) before the first
+	 * worker's create() and passes the result in every worker's
+	 * source_args.shared; iface_close after the last destroy().  NULL and
+	 * errno with a message in err on failure. */
+	void *(*iface_open)(const struct source_args *a, char *err, size_t errlen);
+	void (*iface_close)(void *shared);
 };
 
 extern const struct source_ops src_pcap_ops;

@@ -1,0 +1,603 @@
+/* Source: AF_XDP, one RX queue per worker.
+ *
+ * Our XDP program (bpf/capture.bpf.c, xdp_prog.c) stamps each packet in
+ * front of its data and redirects it to the queue's socket.  What is per
+ * interface is done once, on the daemon's thread, by iface_open: the checks
+ * that may refuse AF_XDP, loading and attaching the program (xdp_prog.c),
+ * compiling the filter.  A worker then only makes its UMEM and socket and
+ * puts the socket in the program's XSKMAP.  Stamps: the NIC's, read with
+ * the XDP RX metadata kfunc when the device stamps every packet, else
+ * CLOCK_TAI taken per packet in the program, turned into UTC here.  The
+ * capture filter is applied here, in userspace (libpcap's BPF interpreter),
+ * so that the XDP program stays small; packets it rejects are not counted
+ * as seen.
+ * Packets larger than a 4 KiB frame (MTU above ~3.5 KB) arrive as several
+ * descriptors (XDP_USE_SG) and are gathered into a scratch buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <xdp/xsk.h>
+/* libpcap's classic BPF and the kernel's eBPF (via xsk.h) both name a
+ * struct bpf_insn; the name does not reach the ABI */
+#define bpf_insn pcap_bpf_insn
+#include <pcap/pcap.h>
+#undef bpf_insn
+
+#include "bpf/capture_meta.h"
+#include "capture.skel.h"
+#include "config.h"
+#include "log.h"
+#include "pcapng.h"
+#include "source.h"
+#include "xdp_prog.h"
+
+/* newer than the 6.1 headers */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+#define AFXDP_FRAME 4096u          /* one page per frame */
+#define AFXDP_MIN_FRAMES 4096u
+#define AFXDP_BATCH 64u
+/* Largest MTU whose frames drivers (mlx5, veth) still receive in one page
+ * next to the XDP headroom and skb_shared_info; above it, multi-buffer. */
+#define AFXDP_SG_MTU 3498u
+#define AFXDP_POLL_MS 100
+#define AFXDP_BUSY_POLL_US 20
+#define NSEC 1000000000LL
+
+/* The interface's state, shared by its workers: read-only once opened. */
+struct afxdp_iface {
+	char filter_str[256];
+	uint32_t snaplen;
+	bool sg, has_filter;
+	struct bpf_program filter; /* pcap_offline_filter only reads it */
+	struct xdp_prog *prog;
+};
+
+struct afxdp {
+	const struct afxdp_iface *fi;
+	const char *iface;         /* fi->prog->iface */
+	int queue, fd;
+	uint32_t snaplen, nframes;
+	int64_t flush_ns;
+	void *area;
+	size_t area_len;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp, rx;
+	bool zerocopy, busy_poll, in_map;
+	/* run thread only: the packet being gathered from several descriptors */
+	uint8_t *scratch;          /* snaplen bytes */
+	uint32_t have, origlen;
+	bool pending;
+	struct capture_meta meta;  /* of the packet being delivered */
+	uint64_t last_ts;
+	int64_t tai_off;           /* CLOCK_TAI - CLOCK_REALTIME, whole seconds, in ns */
+	struct log_limit lim_err, lim_meta;
+	/* written by the run thread, read by stats() on any thread */
+	_Atomic uint64_t packets, bytes, ts_hw, ts_sw, ts_back;
+};
+
+static void add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+static uint64_t get(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (int64_t)t.tv_sec * NSEC + t.tv_nsec;
+}
+
+/* The TAI-UTC offset (37 s in 2017-2025) as the kernel knows it (0 until
+ * an NTP or PTP daemon sets it). */
+static int64_t tai_offset(void)
+{
+	int64_t d = clock_ns(CLOCK_TAI) - clock_ns(CLOCK_REALTIME);
+
+	return (d + NSEC / 2) / NSEC * NSEC;
+}
+
+/* The loader xdp_prog_open uses: the skeleton is built for this file. */
+static int load_prog(const char *iface, int ifindex, bool hw, int *xsks_fd, char *err,
+		     size_t errlen)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+	struct bpf_program *hp;
+	int rc, fd = -1;
+
+	*xsks_fd = -1;
+	if (!skel) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: opening the XDP program: %s", iface, strerror(-rc));
+		return rc;
+	}
+	skel->rodata->owner_pid = (__u32)getpid();
+	hp = skel->progs.captured_hw;
+	if (hw) {
+		/* metadata kfuncs resolve to the driver's code: device-bound only */
+		bpf_program__set_ifindex(hp, (__u32)ifindex);
+		bpf_program__set_flags(hp, bpf_program__flags(hp) | BPF_F_XDP_DEV_BOUND_ONLY);
+		bpf_program__set_autoload(skel->progs.captured_sw, false);
+	} else {
+		bpf_program__set_autoload(hp, false);
+	}
+	rc = capture_bpf__load(skel);
+	/* our own descriptors: the skeleton goes, program and map stay */
+	if (!rc) {
+		fd = fcntl(bpf_program__fd(hw ? hp : skel->progs.captured_sw), F_DUPFD_CLOEXEC, 0);
+		*xsks_fd = fcntl(bpf_map__fd(skel->maps.xsks), F_DUPFD_CLOEXEC, 0);
+		rc = fd < 0 || *xsks_fd < 0 ? -errno : fd;
+	}
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (*xsks_fd >= 0)
+			close(*xsks_fd);
+		*xsks_fd = -1;
+		snprintf(err, errlen, "%s: loading the XDP program%s: %s", iface,
+			 hw ? " that reads NIC timestamps" : "", strerror(-rc));
+	}
+	capture_bpf__destroy(skel);
+	return rc;
+}
+
+static int make_socket(struct afxdp *s, uint16_t bind_flags)
+{
+	struct xsk_umem_config uc = {
+		/* twice the frames: freed frames always fit back */
+		.fill_size = 2 * s->nframes, .comp_size = 64, .frame_size = AFXDP_FRAME,
+	};
+	struct xsk_socket_config sc = {
+		.rx_size = s->nframes, .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = bind_flags,
+	};
+	int rc = xsk_umem__create(&s->umem, s->area, s->area_len, &s->fill, &s->comp, &uc);
+
+	if (rc)
+		return rc;
+	rc = xsk_socket__create(&s->xsk, s->iface, (__u32)s->queue, s->umem, &s->rx, NULL, &sc);
+	if (rc) {
+		s->xsk = NULL;
+		xsk_umem__delete(s->umem);
+		s->umem = NULL;
+	}
+	return rc;
+}
+
+/* Zero-copy where the driver can, copy mode otherwise. */
+static int open_socket(struct afxdp *s, char *err, size_t errlen)
+{
+	uint16_t base = XDP_USE_NEED_WAKEUP | (s->fi->sg ? XDP_USE_SG : 0);
+	struct xdp_options opt = { 0 };
+	socklen_t len = sizeof(opt);
+	int rc = make_socket(s, base | XDP_ZEROCOPY), zc = rc;
+
+	if (rc)
+		rc = make_socket(s, base | XDP_COPY);
+	if (rc && s->fi->sg) {
+		snprintf(err, errlen, "%s queue %d: the kernel or driver refuses multi-buffer "
+			 "AF_XDP (XDP_USE_SG), needed at MTU %u: %s", s->iface, s->queue,
+			 s->fi->prog->mtu, strerror(-rc));
+		return rc;
+	}
+	if (rc == -ENOBUFS) {
+		/* the kernel pins the UMEM against RLIMIT_MEMLOCK, per user */
+		snprintf(err, errlen, "%s queue %d: AF_XDP socket: %s: the UMEM, %zu bytes, is "
+			 "more than RLIMIT_MEMLOCK lets this user lock (raise the limit, grant "
+			 "CAP_IPC_LOCK, or lower ring_size)", s->iface, s->queue, strerror(-rc),
+			 s->area_len);
+	} else if (rc) {
+		snprintf(err, errlen, "%s queue %d: AF_XDP socket: %s", s->iface, s->queue,
+			 rc == -EBUSY ? "the queue has an AF_XDP socket already (another "
+			 "captured?)" : strerror(-rc));
+	}
+	if (rc)
+		return rc;
+	s->fd = xsk_socket__fd(s->xsk);
+	if (!getsockopt(s->fd, SOL_XDP, XDP_OPTIONS, &opt, &len))
+		s->zerocopy = opt.flags & XDP_OPTIONS_ZEROCOPY;
+	if (zc)
+		log_msg(LOG_INFO, "%s queue %d: zero-copy refused (%s); copy mode", s->iface,
+			s->queue, strerror(-zc));
+	return 0;
+}
+
+static void busy_poll_setup(struct afxdp *s)
+{
+	int one = 1, us = AFXDP_BUSY_POLL_US, budget = AFXDP_BATCH;
+
+	if (setsockopt(s->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget))) {
+		log_msg(LOG_WARNING, "%s queue %d: busy polling refused (%s); waiting in poll()",
+			s->iface, s->queue, strerror(errno));
+		s->busy_poll = false;
+	}
+}
+
+static int compile_filter(struct afxdp_iface *fi, char *err, size_t errlen)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)fi->snaplen);
+	int rc = 0;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (pcap_compile(p, &fi->filter, fi->filter_str, 1, PCAP_NETMASK_UNKNOWN)) {
+		snprintf(err, errlen, "filter '%s': %s", fi->filter_str, pcap_geterr(p));
+		rc = -EINVAL;
+	}
+	fi->has_filter = !rc;
+	pcap_close(p);
+	return rc;
+}
+
+static void afxdp_iface_close(void *shared)
+{
+	struct afxdp_iface *fi = shared;
+
+	if (!fi)
+		return;
+	/* detaches the program: every queue's packets go to the host again */
+	xdp_prog_close(fi->prog);
+	if (fi->has_filter)
+		pcap_freecode(&fi->filter);
+	free(fi);
+}
+
+/* Everything per interface, so that a refusal comes once, before any
+ * worker: the checks and the program (xdp_prog.c), the filter. */
+static void *afxdp_iface_open(const struct source_args *a, char *err, size_t errlen)
+{
+	const struct config *c = a->conf;
+	struct afxdp_iface *fi = calloc(1, sizeof(*fi));
+	int rc = -ENOMEM;
+
+	if (!fi) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	fi->snaplen = (uint32_t)config_int(c, CONFIG_SNAPLEN);
+	snprintf(fi->filter_str, sizeof(fi->filter_str), "%s", config_str(c, CONFIG_FILTER));
+	/* a bad filter before any program is loaded */
+	if (fi->filter_str[0] && (rc = compile_filter(fi, err, errlen)))
+		goto out;
+	fi->prog = xdp_prog_open(a->iface, c, load_prog, err, errlen);
+	if (!fi->prog) {
+		rc = -errno;
+		goto out;
+	}
+	fi->sg = fi->prog->mtu > AFXDP_SG_MTU;
+	rc = 0;
+out:
+	if (rc) {
+		afxdp_iface_close(fi);
+		errno = -rc;
+		return NULL;
+	}
+	return fi;
+}
+
+static void afxdp_destroy(void *ctx)
+{
+	struct afxdp *s = ctx;
+
+	if (!s)
+		return;
+	/* first out of the map: from now on the queue's packets go to the host */
+	if (s->in_map)
+		xdp_prog_remove(s->fi->prog, s->queue);
+	if (s->xsk)
+		xsk_socket__delete(s->xsk);
+	if (s->umem)
+		xsk_umem__delete(s->umem);
+	if (s->area)
+		munmap(s->area, s->area_len);
+	free(s->scratch);
+	free(s);
+}
+
+/* The queue's UMEM and socket, in the interface's XSKMAP. */
+static void *afxdp_create(const struct source_args *a, char *err, size_t errlen)
+{
+	const struct config *c = a->conf;
+	struct afxdp *s = calloc(1, sizeof(*s));
+	uint64_t want;
+	uint32_t idx, i;
+	int rc = -ENOMEM;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	s->fd = -1;
+	s->fi = a->shared;
+	if (!s->fi) {
+		snprintf(err, errlen, "%s: AF_XDP worker without its interface's state", a->iface);
+		rc = -EINVAL;
+		goto out;
+	}
+	s->iface = s->fi->prog->iface;
+	s->queue = a->queue;
+	s->snaplen = s->fi->snaplen;
+	s->flush_ns = config_int(c, CONFIG_FLUSH_TIME);
+	s->busy_poll = config_int(c, CONFIG_BUSY_POLL);
+	s->lim_err = (struct log_limit)LOG_LIMIT_INIT(10);
+	s->lim_meta = (struct log_limit)LOG_LIMIT_INIT(60);
+	s->scratch = malloc(s->snaplen);
+	if (!s->scratch) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* a power of two, for the rings; touched first by the kernel pinning
+	 * it, on this (the worker's) thread, so on the worker's node */
+	want = (uint64_t)config_int(c, CONFIG_RING_SIZE) / AFXDP_FRAME;
+	for (s->nframes = AFXDP_MIN_FRAMES; (uint64_t)s->nframes * 2 <= want;)
+		s->nframes *= 2;
+	s->area_len = (size_t)s->nframes * AFXDP_FRAME;
+	s->area = mmap(NULL, s->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (s->area == MAP_FAILED) {
+		s->area = NULL;
+		rc = -errno;
+		snprintf(err, errlen, "%s queue %d: UMEM of %zu bytes: %s", s->iface, s->queue,
+			 s->area_len, strerror(-rc));
+		goto out;
+	}
+	rc = open_socket(s, err, errlen);
+	if (rc)
+		goto out;
+	if (xsk_ring_prod__reserve(&s->fill, s->nframes, &idx) != s->nframes) {
+		snprintf(err, errlen, "%s queue %d: fill ring too small", s->iface, s->queue);
+		rc = -ENOSPC;
+		goto out;
+	}
+	for (i = 0; i < s->nframes; i++)
+		*xsk_ring_prod__fill_addr(&s->fill, idx + i) = (uint64_t)i * AFXDP_FRAME;
+	xsk_ring_prod__submit(&s->fill, s->nframes);
+	rc = xdp_prog_add(s->fi->prog, s->queue, s->fd, err, errlen);
+	if (rc)
+		goto out;
+	s->in_map = true;
+	if (s->busy_poll)
+		busy_poll_setup(s);
+	s->tai_off = tai_offset();
+out:
+	if (rc) {
+		afxdp_destroy(s);
+		errno = -rc;
+		return NULL;
+	}
+	return s;
+}
+
+static void deliver(struct afxdp *s, struct feeder *f, const uint8_t *data, uint32_t caplen,
+		    uint32_t origlen)
+{
+	struct pcap_pkthdr h;
+	uint64_t ts;
+
+	/* on what we have, as a kernel filter sees the packet before the cut */
+	if (s->fi->has_filter) {
+		h.caplen = caplen;
+		h.len = origlen;
+		if (!pcap_offline_filter(&s->fi->filter, &h, data))
+			return;
+	}
+	if (caplen > s->snaplen)
+		caplen = s->snaplen;
+	if (s->meta.flags == CAPTURE_META_TS_HW) {
+		ts = s->meta.ts_ns;
+		add(&s->ts_hw, 1);
+	} else if (s->meta.flags == CAPTURE_META_TS_SW) {
+		ts = s->meta.ts_ns - (uint64_t)s->tai_off;
+		add(&s->ts_sw, 1);
+	} else {
+		/* the program found no room for metadata: later but still ours */
+		ts = (uint64_t)clock_ns(CLOCK_REALTIME);
+		add(&s->ts_sw, 1);
+		log_limited(&s->lim_meta, LOG_WARNING, "%s queue %d: packets without XDP "
+			    "metadata; stamped on reading", s->iface, s->queue);
+	}
+	if (ts < s->last_ts)
+		add(&s->ts_back, 1);
+	s->last_ts = ts;
+	add(&s->packets, 1);
+	add(&s->bytes, origlen);
+	feeder_add(f, ts, data, caplen, origlen, PCAPNG_EPB_DIR_IN, s->queue);
+}
+
+/* One descriptor: a whole packet, or a part of one (XDP_PKT_CONTD: more
+ * follow), gathered into scratch up to snaplen. */
+static void handle(struct afxdp *s, struct feeder *f, const struct xdp_desc *d)
+{
+	uint8_t *data = xsk_umem__get_data(s->area, d->addr);
+	bool more = d->options & XDP_PKT_CONTD;
+	uint32_t n;
+
+	if (!s->pending) {
+		memset(&s->meta, 0, sizeof(s->meta));
+		if ((d->addr & (AFXDP_FRAME - 1)) >= sizeof(s->meta)) {
+			/* cleared so that a frame without new metadata shows none */
+			memcpy(&s->meta, data - sizeof(s->meta), sizeof(s->meta));
+			memset(data - sizeof(s->meta), 0, sizeof(s->meta));
+		}
+		if (!more) {
+			deliver(s, f, data, d->len, d->len);
+			return;
+		}
+		s->have = s->origlen = 0;
+	}
+	n = d->len < s->snaplen - s->have ? d->len : s->snaplen - s->have;
+	memcpy(s->scratch + s->have, data, n);
+	s->have += n;
+	s->origlen += d->len;
+	s->pending = more;
+	if (!more)
+		deliver(s, f, s->scratch, s->have, s->origlen);
+}
+
+static void kick(struct afxdp *s)
+{
+	if (recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL) < 0 && errno != EAGAIN &&
+	    errno != EBUSY && errno != ENOBUFS && errno != EINTR) {
+		log_limited(&s->lim_err, LOG_WARNING, "%s queue %d: wakeup: %s", s->iface,
+			    s->queue, strerror(errno));
+	}
+}
+
+/* Gives the frames of n descriptors back to the kernel. */
+static void refill(struct afxdp *s, const uint64_t *addr, uint32_t n)
+{
+	uint32_t idx, i;
+
+	/* cannot fail: the fill ring holds twice the frames there are */
+	if (xsk_ring_prod__reserve(&s->fill, n, &idx) != n) {
+		log_limited(&s->lim_err, LOG_ERR, "%s queue %d: fill ring full", s->iface,
+			    s->queue);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&s->fill, idx + i) = addr[i];
+	xsk_ring_prod__submit(&s->fill, n);
+	if (xsk_ring_prod__needs_wakeup(&s->fill))
+		kick(s);
+}
+
+static int afxdp_run(void *ctx, struct feeder *f, volatile sig_atomic_t *stop, char *err,
+		     size_t errlen)
+{
+	struct afxdp *s = ctx;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	uint64_t addr[AFXDP_BATCH];
+	int64_t now, next_tai = 0;
+	uint32_t n, idx, i;
+
+	(void)err;
+	(void)errlen;
+	while (!*stop) {
+		now = log_now_ns();
+		if (now >= next_tai) {
+			/* leap seconds change it; re-read each second */
+			s->tai_off = tai_offset();
+			next_tai = now + NSEC;
+		}
+		n = xsk_ring_cons__peek(&s->rx, AFXDP_BATCH, &idx);
+		if (!n) {
+			feeder_tick(f, s->flush_ns);
+			if (s->busy_poll) {
+				kick(s);
+			} else if (poll(&pfd, 1, AFXDP_POLL_MS) < 0 && errno != EINTR) {
+				log_limited(&s->lim_err, LOG_WARNING, "%s queue %d: poll: %s",
+					    s->iface, s->queue, strerror(errno));
+				usleep(AFXDP_POLL_MS * 1000);
+			}
+			if (xsk_ring_prod__needs_wakeup(&s->fill))
+				kick(s);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
+
+			addr[i] = d->addr & ~(uint64_t)(AFXDP_FRAME - 1);
+			handle(s, f, d);
+		}
+		xsk_ring_cons__release(&s->rx, n);
+		refill(s, addr, n);
+		feeder_tick(f, s->flush_ns);
+	}
+	feeder_flush(f);
+	return 0;
+}
+
+static void afxdp_info(void *ctx, struct source_info *info)
+{
+	struct afxdp *s = ctx;
+	const struct afxdp_iface *fi = s->fi;
+	const char *path = fi->prog->generic ? "generic" : "native";
+	const char *copy = s->zerocopy ? "zero-copy" : "copy";
+
+	memset(info, 0, sizeof(*info));
+	info->linktype = DLT_EN10MB;
+	info->snaplen = s->snaplen;
+	snprintf(info->label, sizeof(info->label), "%s", s->iface);
+	snprintf(info->name, sizeof(info->name), "%s", s->iface);
+	snprintf(info->hardware, sizeof(info->hardware), "%s", fi->prog->driver);
+	snprintf(info->filter, sizeof(info->filter), "%s", fi->filter_str);
+	snprintf(info->mode, sizeof(info->mode), "afxdp %s %s", path, copy);
+	snprintf(info->tsource, sizeof(info->tsource), "%s",
+		 fi->prog->hw ? "hardware" : "software");
+	snprintf(info->description, sizeof(info->description), "AF_XDP %s %s mode, %s%s", path,
+		 copy, fi->prog->hw ? "NIC timestamps read in the XDP program, software ones "
+		 "(CLOCK_TAI) where the NIC gives none" : "software timestamps taken in the XDP "
+		 "program (CLOCK_TAI)", fi->has_filter ? "; filtered in userspace" : "");
+}
+
+static void afxdp_stats(void *ctx, struct source_stats *st)
+{
+	struct afxdp *s = ctx;
+	struct xdp_statistics xs;
+	socklen_t len = sizeof(xs);
+
+	memset(st, 0, sizeof(*st));
+	st->packets = get(&s->packets);
+	st->bytes = get(&s->bytes);
+	st->ts_hardware = get(&s->ts_hw);
+	st->ts_software = get(&s->ts_sw);
+	st->ts_backwards = get(&s->ts_back);
+	memset(&xs, 0, sizeof(xs));
+	if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &xs, &len))
+		return;
+	st->osdrop = xs.rx_ring_full + xs.rx_fill_ring_empty_descs;
+	st->ifdrop = xs.rx_dropped;
+	/* copy mode counts a packet that found the fill ring empty in both */
+	if (!s->zerocopy)
+		st->ifdrop -= xs.rx_dropped < xs.rx_fill_ring_empty_descs ? xs.rx_dropped :
+			      xs.rx_fill_ring_empty_descs;
+}
+
+const struct source_ops src_afxdp_ops = {
+	.name = "afxdp",
+	.create = afxdp_create,
+	.destroy = afxdp_destroy,
+	.info = afxdp_info,
+	.run = afxdp_run,
+	.stats = afxdp_stats,
+	.iface_open = afxdp_iface_open,
+	.iface_close = afxdp_iface_close,
+};
