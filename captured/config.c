@@ -602,19 +602,26 @@ void config_print_man(FILE *f)
 	}
 }
 
+void config_value(const struct config *c, enum config_opt o, char *buf, size_t len)
+{
+	const char *s = config_str(c, o);
+
+	if (s)
+		snprintf(buf, len, "%s", s);
+	else if ((unsigned)o < CONFIG_NOPTS)
+		fmt_num(opts[o].type, c->val[o], buf, len);
+	else if (len)
+		buf[0] = '\0';
+}
+
 void config_print(const struct config *c, FILE *f)
 {
-	char buf[64];
+	char buf[256];
 	int o;
 
 	fputs("[captured]\n", f);
 	for (o = 0; o < CONFIG_NOPTS; o++) {
-		const char *s = config_str(c, o);
-
-		if (!s) {
-			fmt_num(opts[o].type, c->val[o], buf, sizeof(buf));
-			s = buf;
-		}
-		fprintf(f, "%s = %s\n", opts[o].key, s);
+		config_value(c, o, buf, sizeof(buf));
+		fprintf(f, "%s = %s\n", opts[o].key, buf);
 	}
 }

@@ -145,6 +145,9 @@ struct option *config_getopt_table(const struct option *extra);
 int64_t config_int(const struct config *c, enum config_opt o);
 const char *config_str(const struct config *c, enum config_opt o);
 
+/* An option's value as the file would say it ("1M", "adaptive", "yes"). */
+void config_value(const struct config *c, enum config_opt o, char *buf, size_t len);
+
 /* The option's key ("frame_size"); NULL if o is out of range. */
 const char *config_name(enum config_opt o);
 /* Whether a running daemon may apply a new value on reload. */

@@ -1,7 +1,8 @@
-/* captured: the capture daemon.  This stage ingests a capture file (-r) or
- * synthetic packets (--synthetic) through the pipeline the live RX workers
- * use: source -> feeder (EPB batches) -> SPSC ring -> writer thread ->
- * compressed, indexed store files. */
+/* captured: the capture daemon.  With -i IFACE it captures live (daemon.c:
+ * one RX worker per queue, the control socket, systemd notification).
+ * With -r FILE or --synthetic it runs a capture file or synthetic packets
+ * through the same pipeline once: source -> feeder (EPB batches) -> SPSC
+ * ring -> writer thread -> compressed, indexed store files. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -13,10 +14,12 @@
 
 #include "comp.h"
 #include "config.h"
+#include "daemon.h"
 #include "feeder.h"
 #include "log.h"
 #include "source.h"
 #include "store.h"
+#include "wconf.h"
 #include "writer.h"
 
 #define CAPTURED_VERSION "0.1.0"
@@ -29,6 +32,7 @@ enum { OPT_SYNTH = 1, OPT_SYNTH_SIZE, OPT_SYNTH_RATE, OPT_PRINT_CONFIG, OPT_MAN_
 
 static const struct option main_opts[] = {
 	{ "read", required_argument, NULL, 'r' },
+	{ "interface", required_argument, NULL, 'i' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "synthetic", required_argument, NULL, OPT_SYNTH },
 	{ "synth-size", required_argument, NULL, OPT_SYNTH_SIZE },
@@ -48,10 +52,12 @@ struct args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: captured -r FILE [--store DIR] [-c FILE] [OPTIONS]\n"
+		"usage: captured -i IFACE [--store DIR] [-c FILE] [OPTIONS]\n"
+		"       captured -r FILE [--store DIR] [-c FILE] [OPTIONS]\n"
 		"       captured --synthetic COUNT [--synth-size 64|imix|N|MIN-MAX]\n"
 		"                [--synth-rate PPS] [OPTIONS]\n"
 		"\n"
+		"  -i, --interface IF   capture from IF until SIGTERM (the daemon)\n"
 		"  -r, --read FILE      ingest a pcap or pcapng file into the store\n"
 		"  --synthetic COUNT    write COUNT synthetic packets (benchmarks); with\n"
 		"  --synth-rate PPS     paced like a NIC: dropped and counted when the writer\n"
@@ -61,7 +67,9 @@ static void usage(FILE *f)
 		"  -h, --help           this text;  -V, --version\n"
 		"\nEvery option of captured.conf(5) is also --NAME VALUE, e.g.\n"
 		"  --store DIR --compression zstd|none --level N|adaptive --frame-size 1M\n"
-		"  --rotate-size 1G --rotate-time 1h --retain-size 100G --retain-age 30d\n");
+		"  --rotate-size 1G --rotate-time 1h --retain-size 100G --retain-age 30d\n"
+		"  --backend auto|afxdp|afpacket --queues all|0,2-3 --filter EXPR\n"
+		"  --control-socket PATH\n");
 }
 
 static void on_signal(int sig)
@@ -80,7 +88,9 @@ static int parse_args(int argc, char **argv, struct args *a, struct config *cli)
 		log_msg(LOG_ERR, "out of memory");
 		return 1;
 	}
-	while ((ch = getopt_long(argc, argv, "r:c:hV", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "i:r:c:hV", lo, NULL)) != -1) {
+		if (ch == 'i')
+			ch = CONFIG_OPT_BASE + CONFIG_INTERFACE;
 		if (ch >= CONFIG_OPT_BASE && ch < CONFIG_OPT_BASE + CONFIG_NOPTS) {
 			if (config_set_opt(cli, ch - CONFIG_OPT_BASE, optarg, err, sizeof(err))) {
 				fprintf(stderr, "captured: command line: %s\n", err);
@@ -110,15 +120,6 @@ static int parse_args(int argc, char **argv, struct args *a, struct config *cli)
 		rc = 2;
 	}
 	return rc;
-}
-
-static int writer_level(const struct config *c)
-{
-	int64_t l = config_int(c, CONFIG_LEVEL);
-
-	if (l == CONFIG_LEVEL_ADAPTIVE)
-		return WRITER_LEVEL_ADAPTIVE;
-	return l == 0 ? COMP_LEVEL_STORED : (int)l;
 }
 
 static double secs_since(const struct timespec *t0)
@@ -215,25 +216,20 @@ static int run(const struct args *a, const struct config *c)
 	idb.description = info.description;
 	idb.os = os;
 	idb.filter = info.filter[0] ? info.filter : NULL;
-	struct writer_opts wo = {
-		.store = st,
-		.iface = info.label,
-		.queue = 0,
-		.idb = idb,
-		.shb_os = os,
-		.shb_userappl = "captured " CAPTURED_VERSION,
-		.plain = config_int(c, CONFIG_COMPRESSION) == CONFIG_COMPRESSION_NONE,
-		.level = writer_level(c),
-		.adaptive_ceiling = 3,
-		.lossless_source = info.lossless,
-		.frame_size = (size_t)config_int(c, CONFIG_FRAME_SIZE),
-		.flush_ns = 0,
-		.rotate_size = (uint64_t)config_int(c, CONFIG_ROTATE_SIZE),
-		.rotate_ns = config_int(c, CONFIG_ROTATE_TIME),
-		.retain_size = (uint64_t)config_int(c, CONFIG_RETAIN_SIZE),
-		.retain_age_ns = config_int(c, CONFIG_RETAIN_AGE),
-		.feeder = f,
-	};
+	struct writer_opts wo = { 0 };
+
+	wconf_fill(&wo, c);
+	/* a file has no wall-clock pace: frames end by size, ISBs at the end */
+	wo.flush_ns = 0;
+	wo.isb_ns = 0;
+	wo.store = st;
+	wo.iface = info.label;
+	wo.queue = 0;
+	wo.idb = idb;
+	wo.shb_os = os;
+	wo.shb_userappl = "captured " CAPTURED_VERSION;
+	wo.lossless_source = info.lossless;
+	wo.feeder = f;
 	w = writer_create(&wo, pool);
 	if (!w || writer_start(w)) {
 		fprintf(stderr, "captured: cannot start the writer: %s\n", strerror(errno));
@@ -274,6 +270,25 @@ out:
 	return rc;
 }
 
+static int run_daemon(const struct args *a, struct config *c, const struct config *cli)
+{
+	struct daemon_opts o = { .conf = c, .cli = cli, .conf_path = a->conf,
+				 .version = CAPTURED_VERSION };
+	struct daemon *d;
+	char err[1024];
+	int rc;
+
+	d = daemon_create(&o, err, sizeof(err));
+	if (!d) {
+		fprintf(stderr, "captured: %s\n", err);
+		/* a configuration the user can fix is a usage error */
+		return errno == EINVAL ? 2 : 1;
+	}
+	rc = daemon_run(d);
+	daemon_destroy(d);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct config *cli = config_create(), *c = config_create();
@@ -310,9 +325,14 @@ int main(int argc, char **argv)
 		config_print(c, stdout);
 		goto out;
 	}
+	if (!a.read && !a.synth && *config_str(c, CONFIG_INTERFACE)) {
+		rc = run_daemon(&a, c, cli);
+		c = NULL;       /* the daemon took it */
+		goto out;
+	}
 	if (!!a.read + !!a.synth != 1) {
-		fprintf(stderr, "captured: say what to capture: -r FILE or --synthetic COUNT "
-			"(live capture from an interface comes with the RX workers)\n");
+		fprintf(stderr, "captured: say what to capture: -i IFACE (or interface = in "
+			"the configuration file), -r FILE, or --synthetic COUNT\n");
 		usage(stderr);
 		rc = 2;
 		goto out;

@@ -49,7 +49,7 @@ static int setup(struct worker *w, const struct config *c, char *err, size_t err
 {
 	struct source_args sa = {
 		.conf = c, .iface = w->o.iface, .queue = w->o.queue,
-		.nworkers = w->o.nworkers, .fanout_id = w->o.fanout_id,
+		.nworkers = w->o.nworkers, .fanout_id = w->o.fanout_id, .shared = w->o.shared,
 	};
 	size_t batch = (size_t)config_int(c, CONFIG_BATCH_SIZE);
 	struct writer_opts wo = { 0 };

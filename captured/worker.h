@@ -26,6 +26,7 @@ struct worker_opts {
 	int queue;
 	int nworkers;
 	int fanout_id;
+	void *shared;                   /* the backend's per-interface state */
 	int cpu;                        /* the core to pin to; -1: node only */
 	const cpu_set_t *node_cpus;     /* where the writer may run */
 	struct store *store;            /* the caller's; outlives the worker */
