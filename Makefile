@@ -10,6 +10,10 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DOCDIR ?= $(PREFIX)/share/doc/captured
 
 CC ?= cc
 PKGS := libpcap libzstd zlib inih libbpf libxdp libevent libsystemd jansson
@@ -89,11 +93,10 @@ check:
 	$(MAKE) test
 	$(MAKE) SANITIZE=1 test
 
-# Build, make a sample capture, ingest it into ./store and list the store.
+# A live capture on a veth pair in two network namespaces made for it:
+# captured -i, known traffic, capctl status, SIGTERM, check, list, slice.
 demo: all
-	python3 tests/gen_pcap.py -o $(BUILD)/sample.pcap -n 50000 --nsec --seed 1
-	$(BUILD)/captured -r $(BUILD)/sample.pcap --store ./store
-	$(BUILD)/capctl --store ./store list
+	BUILD=$(BUILD) scripts/demo.sh
 
 # Regenerate the option list of captured.conf(5) from the option table.
 man: $(BUILD)/captured
@@ -110,9 +113,23 @@ install: all
 	install -m 0644 man/capctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/captured-store.5 man/captured.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/captured.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(DOCDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/captured.service >$(DESTDIR)$(UNITDIR)/captured.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/captured.service
+	install -m 0644 systemd/captured.sysusers $(DESTDIR)$(SYSUSERSDIR)/captured.conf
+	install -m 0644 systemd/captured.tmpfiles $(DESTDIR)$(TMPFILESDIR)/captured.conf
+	install -m 0644 systemd/captured.conf.example $(DESTDIR)$(DOCDIR)/captured.conf.example
+	@echo "then: systemd-sysusers captured.conf; systemd-tmpfiles --create captured.conf;" \
+		"systemctl daemon-reload; edit /etc/captured/captured.conf (see $(DOCDIR))"
+
+# The systemd unit as make install writes it, checked by systemd-analyze.
+unit-check: all
+	sed 's|@SBINDIR@|$(abspath $(BUILD))|g' systemd/captured.service >$(BUILD)/captured.service
+	systemd-analyze verify --man=no $(BUILD)/captured.service
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all units test check demo man deps install clean
+.PHONY: all units test check demo man deps install unit-check clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
