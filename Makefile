@@ -61,6 +61,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/captured/src_afxdp.o: $(BUILD)/bpf/capture.skel.h
+.SECONDARY: $(BUILD)/bpf/capture.bpf.o
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
