@@ -32,7 +32,7 @@ else
 BUILD ?= build
 endif
 
-LIB_SRC := $(wildcard writer/*.c)
+LIB_SRC := $(wildcard writer/*.c ptp/*.c)
 CAPTURED_SRC := $(wildcard captured/*.c)
 CAPCTL_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
