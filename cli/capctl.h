@@ -14,6 +14,7 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv);
 int capctl_status(const struct capctl_ctx *ctx, int argc, char **argv);
+int capctl_ptp(const struct capctl_ctx *ctx, int argc, char **argv);
 
 struct store;
 struct store_file;

@@ -23,6 +23,10 @@ static void usage(FILE *f)
 		"  status [--json] [--socket PATH]     the running daemon's queues, rates, drops\n"
 		"                                      (socket: $CAPTURED_CONTROL, or\n"
 		"                                      /run/captured/control)\n"
+		"  ptp [--socket PATH] [--domain N] [--json] [--timeout MS]\n"
+		"                                      ptp4l's port state, offset, grandmaster\n"
+		"                                      and time properties (socket: its\n"
+		"                                      uds_address, default /var/run/ptp4l)\n"
 		"\n"
 		"  --store DIR   the store (default ./store, or $CAPTURED_STORE)\n"
 		"  T: 2026-11-22T04:16:10.123456789Z, 1763784970.5, now, -30s, -5m, now-1h\n");
@@ -67,6 +71,8 @@ int main(int argc, char **argv)
 		return capctl_verify(&ctx, argc, argv);
 	if (!strcmp(cmd, "status"))
 		return capctl_status(&ctx, argc, argv);
-	capctl_err("unknown command '%s' (list, slice, verify, status)", cmd);
+	if (!strcmp(cmd, "ptp"))
+		return capctl_ptp(&ctx, argc, argv);
+	capctl_err("unknown command '%s' (list, slice, verify, status, ptp)", cmd);
 	return 2;
 }
