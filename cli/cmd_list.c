@@ -8,6 +8,7 @@
 
 #include "capctl.h"
 #include "capfile.h"
+#include "clockq.h"
 #include "comp.h"
 #include "store.h"
 #include "timearg.h"
@@ -19,7 +20,13 @@ struct file_sum {
 	size_t frames;              /* data frames */
 	unsigned stored_frames;     /* written raw (adaptive fell to 0) */
 	const char *damage;
+	int clock_worst;            /* lowest clock_state of frames with packets; -1 none */
+	int64_t clock_bound;        /* highest clock_worst_ns of those; INT64_MIN unknown */
+	uint64_t unlocked;          /* packets in frames known not locked */
+	char time[CAPINDEX_TIME_MAX + 1]; /* the section's time record, "" if none */
 };
+
+static void json_str(const char *s);
 
 static const char *state_name(enum capfile_state s)
 {
@@ -32,6 +39,8 @@ static void summarize(const struct capfile_r *r, struct file_sum *s)
 	s->state = state_name(capfile_r_state(r));
 	s->disk = capfile_r_disk_size(r);
 	s->damage = capfile_r_damage(r);
+	s->clock_worst = -1;
+	s->clock_bound = INT64_MIN;
 	for (size_t i = 0; i < capfile_r_nframes(r); i++) {
 		const struct capindex_entry *e = capfile_r_entry(r, i);
 
@@ -48,7 +57,49 @@ static void summarize(const struct capfile_r *r, struct file_sum *s)
 			s->last = e->ts_max;
 		s->packets += e->packets;
 		s->bytes += e->bytes;
+		if (s->clock_worst < 0 || e->clock_state < s->clock_worst) {
+			if (s->clock_worst < 0)
+				s->clock_bound = e->clock_worst_ns;
+			s->clock_worst = e->clock_state;
+		}
+		if (s->clock_bound != INT64_MIN &&
+		    (e->clock_worst_ns == INT64_MIN || e->clock_worst_ns > s->clock_bound))
+			s->clock_bound = e->clock_worst_ns;
+		if (e->clock_state == CLOCKQ_FREERUN || e->clock_state == CLOCKQ_HOLDOVER)
+			s->unlocked += e->packets;
 	}
+}
+
+/* The time record's "key=value" lines as a JSON object of strings. */
+static void print_time_json(const char *text)
+{
+	const char *p = text;
+	bool first = true;
+
+	printf("{");
+	while (*p) {
+		const char *nl = strchr(p, '\n'), *eq;
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[CAPINDEX_TIME_MAX + 1];
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		eq = strchr(line, '=');
+		if (eq) {
+			line[eq - line] = 0;
+			printf("%s", first ? "" : ", ");
+			json_str(line);
+			printf(": ");
+			json_str(eq + 1);
+			first = false;
+		}
+		p += len + (nl != NULL);
+	}
+	printf("}");
+}
+
+static const char *clock_name(const struct file_sum *s)
+{
+	return s->clock_worst < 0 ? "-" : clockq_state_name((unsigned)s->clock_worst);
 }
 
 static void json_str(const char *s)
@@ -90,7 +141,17 @@ static void print_json(const char *name, const struct file_sum *s, bool first)
 		json_str(s->damage);
 	else
 		printf("null");
-	printf("}");
+	printf(", \"clock\": {\"worst_state\": \"%s\", \"worst_bound_ns\": ", clock_name(s));
+	if (s->clock_bound == INT64_MIN)
+		printf("null");
+	else
+		printf("%" PRId64, s->clock_bound);
+	printf(", \"packets_not_locked\": %" PRIu64 ", \"time\": ", s->unlocked);
+	if (s->time[0])
+		print_time_json(s->time);
+	else
+		printf("null");
+	printf("}}");
 }
 
 static void print_text(const char *name, const struct file_sum *s)
@@ -101,9 +162,9 @@ static void print_text(const char *name, const struct file_sum *s)
 		timearg_format((int64_t)s->first, a, sizeof(a));
 		timearg_format((int64_t)s->last, b, sizeof(b));
 	}
-	printf("%-58s %-8s %-30s %-30s %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %6.2f\n",
+	printf("%-58s %-8s %-30s %-30s %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %6.2f %s\n",
 	       name, s->state, a, b, s->packets, s->bytes, s->disk,
-	       s->disk ? (double)s->usize / (double)s->disk : 0);
+	       s->disk ? (double)s->usize / (double)s->disk : 0, clock_name(s));
 	if (s->damage)
 		printf("    damage: %s\n", s->damage);
 }
@@ -137,8 +198,8 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 		json_str(ctx->store);
 		printf(", \"files\": [");
 	} else {
-		printf("%-58s %-8s %-30s %-30s %10s %12s %12s %6s\n", "FILE", "STATE",
-		       "FIRST", "LAST", "PACKETS", "BYTES", "DISK", "RATIO");
+		printf("%-58s %-8s %-30s %-30s %10s %12s %12s %6s %s\n", "FILE", "STATE",
+		       "FIRST", "LAST", "PACKETS", "BYTES", "DISK", "RATIO", "CLOCK");
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct capfile_r *r;
@@ -154,6 +215,8 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		summarize(r, &s);
+		if (capfile_r_timeinfo(r, s.time, sizeof(s.time)))
+			s.time[0] = 0;
 		if (json)
 			print_json(files[i].name, &s, shown == 0);
 		else
@@ -163,6 +226,7 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 		tot.bytes += s.bytes;
 		tot.disk += s.disk;
 		tot.usize += s.usize;
+		tot.unlocked += s.unlocked;
 		capfile_r_close(r);
 	}
 	if (json)
@@ -173,6 +237,9 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 		printf("%zu files, %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64
 		       " bytes on disk, ratio %.2f\n", shown, tot.packets, tot.bytes, tot.disk,
 		       tot.disk ? (double)tot.usize / (double)tot.disk : 0);
+	if (tot.unlocked)
+		capctl_err("warning: %" PRIu64 " packets were captured while the clock was not "
+			   "locked to its reference (CLOCK holdover or freerun)", tot.unlocked);
 	free(files);
 	store_destroy(st);
 	return rc;

@@ -177,6 +177,16 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "capctl: %" PRIu64 " packets from %" PRIu64 " of %" PRIu64
 			" frames in %" PRIu64 " of %" PRIu64 " files\n", res.packets,
 			res.frames_read, res.frames_total, res.files_read, res.files_total);
+	/* timestamps are only as good as the clock that made them */
+	if (res.unlocked) {
+		char b[48] = "an unknown amount";
+
+		if (res.unlocked_bound != INT64_MIN)
+			snprintf(b, sizeof(b), "up to %" PRId64 " ns", res.unlocked_bound);
+		capctl_err("warning: %" PRIu64 " of the %" PRIu64 " packets were captured while "
+			   "the clock was not locked to its reference (holdover or freerun in the "
+			   "index); their timestamps may be off by %s", res.unlocked, res.packets, b);
+	}
 	/* the output holds every packet that could be read, but a script must
 	 * be able to tell that it is not the whole answer */
 	if (res.files_skipped)

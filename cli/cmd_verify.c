@@ -102,6 +102,16 @@ static bool check_file(const char *path, bool listed)
 		}
 		packets += t.packets;
 	}
+	if (!bad) {
+		char text[CAPINDEX_TIME_MAX + 1];
+
+		if (capfile_r_timeinfo(r, text, sizeof(text)) == -EBADMSG) {
+			snprintf(why, sizeof(why), "the time record after frame 0 is damaged "
+				 "(bad CRC, length or text)");
+			bad = why;
+			located = true;
+		}
+	}
 	if (bad && located)
 		printf("DAMAGED %s: %s\n", path, bad);
 	else if (bad)

@@ -5,6 +5,7 @@
 
 #include "capctl.h"
 #include "capfile.h"
+#include "clockq.h"
 #include "cursor.h"
 
 struct cursor {
@@ -17,6 +18,11 @@ struct cursor {
 	struct obuf buf;
 	size_t off;                  /* in buf */
 	uint64_t frames_read, damaged;
+	uint8_t clock_state;         /* of the frame in buf */
+	int64_t clock_bound;
+	uint64_t unlocked;           /* packets delivered from frames not locked */
+	int64_t unlocked_bound;      /* their worst bound; INT64_MIN unknown */
+	bool unlocked_known;         /* every one of them had a bound */
 };
 
 struct cursor *cursor_create(const char *path, const size_t *frames, size_t nframes,
@@ -79,6 +85,8 @@ static bool load_next_frame(struct cursor *c)
 		c->off = 0;
 		if (!err) {
 			c->frames_read++;
+			c->clock_state = capfile_r_entry(c->r, i)->clock_state;
+			c->clock_bound = capfile_r_entry(c->r, i)->clock_worst_ns;
 			return true;
 		}
 		c->damaged++;
@@ -121,6 +129,14 @@ int cursor_next(struct cursor *c, struct cursor_pkt *p)
 			if (!pcap_offline_filter(c->progs[e.ifid], &h, e.data))
 				continue;
 		}
+		if (c->clock_state == CLOCKQ_FREERUN || c->clock_state == CLOCKQ_HOLDOVER) {
+			if (!c->unlocked++)
+				c->unlocked_known = true;
+			if (c->clock_bound == INT64_MIN)
+				c->unlocked_known = false;
+			else if (c->clock_bound > c->unlocked_bound)
+				c->unlocked_bound = c->clock_bound;
+		}
 		p->ifid = e.ifid;
 		p->caplen = e.caplen;
 		p->origlen = e.origlen;
@@ -134,6 +150,12 @@ int cursor_next(struct cursor *c, struct cursor_pkt *p)
 uint64_t cursor_frames_read(const struct cursor *c)
 {
 	return c->frames_read;
+}
+
+uint64_t cursor_unlocked(const struct cursor *c, int64_t *bound)
+{
+	*bound = c->unlocked && c->unlocked_known ? c->unlocked_bound : INT64_MIN;
+	return c->unlocked;
 }
 
 uint64_t cursor_damaged(const struct cursor *c)

@@ -32,5 +32,9 @@ void cursor_destroy(struct cursor *c);
 int cursor_next(struct cursor *c, struct cursor_pkt *p);
 uint64_t cursor_frames_read(const struct cursor *c);
 uint64_t cursor_damaged(const struct cursor *c);
+/* Packets delivered so far from frames whose clock was known not to be
+ * locked (HOLDOVER or FREERUN in the index), and the worst error bound
+ * among them in *bound (INT64_MIN: some had none). */
+uint64_t cursor_unlocked(const struct cursor *c, int64_t *bound);
 
 #endif

@@ -368,6 +368,24 @@ static int declare_interfaces(struct slice *sl, struct pktout *out, char *err,
 	return 0;
 }
 
+/* A cursor that is done: its counts into res, then it goes. */
+static void retire(struct slice_result *res, struct cursor *c)
+{
+	int64_t b;
+	uint64_t n = cursor_unlocked(c, &b);
+
+	res->frames_read += cursor_frames_read(c);
+	res->damaged_frames += cursor_damaged(c);
+	if (n) {
+		if (!res->unlocked)
+			res->unlocked_bound = b;
+		else if (res->unlocked_bound != INT64_MIN && (b == INT64_MIN || b > res->unlocked_bound))
+			res->unlocked_bound = b;
+		res->unlocked += n;
+	}
+	cursor_destroy(c);
+}
+
 static int activate(struct slice *sl, struct plan_file *pf, struct head *heap,
 		    size_t *nheap, struct slice_result *res, char *err, size_t errlen)
 {
@@ -386,9 +404,7 @@ static int activate(struct slice *sl, struct plan_file *pf, struct head *heap,
 	}
 	res->files_read++;
 	if (cursor_next(h.c, &h.p) != 1) {
-		res->frames_read += cursor_frames_read(h.c);
-		res->damaged_frames += cursor_damaged(h.c);
-		cursor_destroy(h.c);
+		retire(res, h.c);
 		return 0;
 	}
 	heap[(*nheap)++] = h;
@@ -404,6 +420,7 @@ int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, ch
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	res->unlocked_bound = INT64_MIN;
 	res->files_total = sl->files_total;
 	res->frames_total = sl->frames_total;
 	res->files_skipped = sl->files_skipped;
@@ -439,19 +456,15 @@ int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, ch
 			}
 		}
 		if (cursor_next(top->c, &top->p) != 1) {
-			res->frames_read += cursor_frames_read(top->c);
-			res->damaged_frames += cursor_damaged(top->c);
-			cursor_destroy(top->c);
+			retire(res, top->c);
 			heap[0] = heap[--nheap];
 		}
 		sift_down(heap, nheap, 0);
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < nheap; i++) {
-		res->frames_read += cursor_frames_read(heap[i].c);
-		cursor_destroy(heap[i].c);
-	}
+	for (size_t i = 0; i < nheap; i++)
+		retire(res, heap[i].c);
 	free(heap);
 	return rc;
 }

@@ -15,6 +15,8 @@ struct slice_result {
 	uint64_t files_read, files_total;
 	uint64_t damaged_frames;
 	uint64_t files_skipped;         /* unreadable */
+	uint64_t unlocked;              /* packets stamped while the clock was not locked */
+	int64_t unlocked_bound;         /* their worst error bound, ns; INT64_MIN unknown */
 };
 
 struct slice;

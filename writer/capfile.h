@@ -36,6 +36,7 @@ struct capfile_w_opts {
 	const char *shb_hardware, *shb_os, *shb_userappl, *shb_comment;
 	const struct pcapng_idb *idbs;
 	size_t nidb;
+	const char *timeinfo;        /* "key=value" lines for the time record; NULL: none */
 };
 
 /* Creates the .part file (never replacing an existing file: EEXIST), locks
@@ -43,6 +44,11 @@ struct capfile_w_opts {
 struct capfile_w *capfile_w_create(const struct capfile_w_opts *o);
 /* Feeds a batch into the open frame, opening one at level if none is. */
 int capfile_w_feed(struct capfile_w *w, const struct batch *b, int level);
+/* The clock behind the packets just fed: the open frame's entry keeps the
+ * worst state (lowest) and the worst bound (highest; INT64_MIN, unknown,
+ * wins) of every call since the frame began.  Without a call the frame's
+ * clock is unknown (state 0, INT64_MIN).  No effect without an open frame. */
+void capfile_w_clock(struct capfile_w *w, uint8_t state, int64_t bound_ns);
 /* Uncompressed bytes in the open frame (0: none open). */
 size_t capfile_w_pending(const struct capfile_w *w);
 /* What the open frame holds so far (its index entry before the offset and
@@ -103,6 +109,11 @@ int capfile_r_check_record(struct capfile_r *r, size_t i);
 size_t capfile_r_nidb(const struct capfile_r *r);
 const struct pcapng_idb *capfile_r_idb(const struct capfile_r *r, size_t i);
 const uint8_t *capfile_r_idb_block(const struct capfile_r *r, size_t i, size_t *len);
+/* The section's time information (capindex.h, CAPINDEX_TIME_TAG) into
+ * text (textcap >= CAPINDEX_TIME_MAX + 1).  0; -ENOENT when the file has
+ * none (written without a clock source, or by an older version); -EBADMSG
+ * when the record is damaged; -EIO. */
+int capfile_r_timeinfo(struct capfile_r *r, char *text, size_t textcap);
 /* Where the scan stopped early ("offset N: why"), or NULL. */
 const char *capfile_r_damage(const struct capfile_r *r);
 /* The last error of capfile_r_frame, as text. */

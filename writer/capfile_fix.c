@@ -48,7 +48,7 @@ static int seal(struct capfile_r *r, size_t keep, uint64_t *cut)
 	/* in a compressed file the header frame's record follows it */
 	data_end = last->offset + last->csize;
 	if (!r->plain && keep == 1)
-		data_end += CAPINDEX_REC_SIZE;
+		data_end += CAPINDEX_REC_SIZE + r->time_size;
 	table = malloc(tlen);
 	if (!table)
 		return -ENOMEM;
@@ -61,7 +61,7 @@ static int seal(struct capfile_r *r, size_t keep, uint64_t *cut)
 	*cut = r->data_size - data_end;
 	if (r->plain) {
 		ifd = open(r->idx_path, O_WRONLY | O_CLOEXEC);
-		at = (uint64_t)keep * CAPINDEX_REC_SIZE;
+		at = (uint64_t)keep * CAPINDEX_REC_SIZE + r->time_size;
 		err = -EIO;
 		if (ifd < 0 || ftruncate(wfd, (off_t)data_end) < 0 ||
 		    ftruncate(ifd, (off_t)at) < 0)
@@ -101,8 +101,7 @@ static int fix_records(struct capfile_r *r, size_t *fixed)
 		return -errno;
 	for (size_t i = 0; i < r->n && !err; i++) {
 		const struct capindex_entry *e = &r->ents[i];
-		uint64_t at = r->plain ? i * CAPINDEX_REC_SIZE :
-			      i == 0 ? e->csize : e->offset - CAPINDEX_REC_SIZE;
+		uint64_t at = capfile_r_record_at(r, i);
 
 		if (!capfile_r_check_record(r, i))
 			continue;

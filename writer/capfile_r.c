@@ -77,6 +77,21 @@ static bool entry_fits(const struct capfile_r *r, const struct capindex_entry *e
 	       (r->n == 0) == !!(e->flags & CAPINDEX_F_HEADER);
 }
 
+/* The size of the time record (capindex.h) at offset at of fd, which has
+ * size bytes; 0 when there is none there. */
+static uint64_t time_rec_size(int fd, uint64_t size, uint64_t at)
+{
+	uint8_t hdr[12];
+	uint32_t payload;
+
+	if (size < at || size - at < sizeof(hdr) || fileio_pread(fd, hdr, sizeof(hdr), at) ||
+	    !capindex_skippable(hdr, &payload) ||
+	    (hdr[8] | hdr[9] << 8 | hdr[10] << 16 | (uint32_t)hdr[11] << 24) != CAPINDEX_TIME_TAG ||
+	    size - at - 8 < payload)
+		return 0;
+	return 8 + (uint64_t)payload;
+}
+
 /* Scan of a compressed file: Z0 R0 {R Z}*, stopping at the seek table, at
  * the end, or at the first thing that is not what it should be. */
 static int scan_zst(struct capfile_r *r)
@@ -112,11 +127,15 @@ static int scan_zst(struct capfile_r *r)
 			break;
 		}
 		if (payload != CAPINDEX_REC_PAYLOAD) {
-			/* the seek table, or a skippable frame of a later version */
+			/* the time record, the seek table, or a skippable frame
+			 * of a later version */
 			if (r->data_size - off - 8 < payload) {
 				capfile_r_set_damage(r, off, "skippable frame cut short");
 				break;
 			}
+			if (r->n == 1 && off == r->good_end &&
+			    time_rec_size(r->fd, r->data_size, off))
+				r->good_end = off + 8 + (uint64_t)payload;
 			off += 8 + (uint64_t)payload;
 			continue;
 		}
@@ -170,8 +189,15 @@ static int scan_plain(struct capfile_r *r)
 			capfile_r_set_damage(r, off, "sidecar: no index record where one should be");
 			break;
 		}
-		if (payload != CAPINDEX_REC_PAYLOAD)
-			break;  /* the seek table */
+		if (payload != CAPINDEX_REC_PAYLOAD) {
+			uint64_t t = r->n == 1 ? time_rec_size(r->idx_fd, r->idx_size, off) : 0;
+
+			if (!t)
+				break;  /* the seek table */
+			off += t;
+			r->idx_good_end = off;
+			continue;
+		}
 		if (r->idx_size - off < CAPINDEX_REC_SIZE ||
 		    fileio_pread(r->idx_fd, rec, sizeof(rec), off) ||
 		    capindex_get_record(rec, sizeof(rec), &e)) {
@@ -219,7 +245,8 @@ static int load_table(struct capfile_r *r)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (i == 1 && !r->plain)
-			expect = e[0].csize + CAPINDEX_REC_SIZE * 2;
+			expect = e[0].csize + CAPINDEX_REC_SIZE * 2 +
+				 time_rec_size(r->fd, size, e[0].csize + CAPINDEX_REC_SIZE);
 		if (!entry_fits(r, &e[i], expect))
 			goto out;
 		err = add_entry(r, &e[i]);
@@ -369,6 +396,10 @@ struct capfile_r *capfile_r_open(const char *path, char *err, size_t errlen)
 		if (r->state == CAPFILE_WRITING)
 			r->damage[0] = 0;
 	}
+	if (r->n)
+		r->time_size = r->plain ? time_rec_size(r->idx_fd, r->idx_size, CAPINDEX_REC_SIZE) :
+			       time_rec_size(r->fd, r->data_size,
+					     r->ents[0].csize + CAPINDEX_REC_SIZE);
 	e = -load_header(r);
 	if (e) {
 		snprintf(err, errlen, "%s: %s", path, e == ENOMEM ? "out of memory" :
@@ -462,6 +493,13 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 	return check_ucrc(r, i, out);
 }
 
+uint64_t capfile_r_record_at(const struct capfile_r *r, size_t i)
+{
+	if (r->plain)
+		return i == 0 ? 0 : i * CAPINDEX_REC_SIZE + r->time_size;
+	return i == 0 ? r->ents[0].csize : r->ents[i].offset - CAPINDEX_REC_SIZE;
+}
+
 int capfile_r_check_record(struct capfile_r *r, size_t i)
 {
 	const struct capindex_entry *e;
@@ -476,7 +514,7 @@ int capfile_r_check_record(struct capfile_r *r, size_t i)
 	/* where capfile_w put it: after frame 0, before every later frame, or
 	 * in order in the sidecar */
 	fd = r->plain ? r->idx_fd : r->fd;
-	at = r->plain ? i * CAPINDEX_REC_SIZE : i == 0 ? e->csize : e->offset - CAPINDEX_REC_SIZE;
+	at = capfile_r_record_at(r, i);
 	if (fileio_pread(fd, rec, sizeof(rec), at) ||
 	    capindex_get_record(rec, sizeof(rec), &got)) {
 		snprintf(r->errbuf, sizeof(r->errbuf), "index record of frame %zu at %s offset "
@@ -527,4 +565,28 @@ const char *capfile_r_damage(const struct capfile_r *r)
 const char *capfile_r_error(const struct capfile_r *r)
 {
 	return r->errbuf;
+}
+
+int capfile_r_timeinfo(struct capfile_r *r, char *text, size_t textcap)
+{
+	int fd = r->plain ? r->idx_fd : r->fd;
+	uint64_t size = r->plain ? r->idx_size : r->data_size, at, len;
+	uint8_t *buf;
+	size_t got;
+	int err;
+
+	if (r->n == 0 || !r->time_size)
+		return -ENOENT;
+	at = r->plain ? CAPINDEX_REC_SIZE : r->ents[0].csize + CAPINDEX_REC_SIZE;
+	len = r->time_size;
+	(void)size;
+	if (len > capindex_time_size(CAPINDEX_TIME_MAX))
+		return -EBADMSG;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	err = fileio_pread(fd, buf, len, at) ? -EIO :
+	      capindex_get_time(buf, len, text, textcap, &got);
+	free(buf);
+	return err == -ENODATA ? -EBADMSG : err;
 }

@@ -24,6 +24,7 @@ struct capfile_r {
 	uint64_t data_size, idx_size;
 	uint64_t good_end;         /* data file: end of the last whole frame (+record) */
 	uint64_t idx_good_end;     /* sidecar: end of the last good record */
+	uint64_t time_size;        /* the time record after R0 (capindex.h); 0 none */
 	struct capindex_entry *ents;
 	size_t n, cap;
 	struct obuf hdr, cbuf;
@@ -34,6 +35,9 @@ struct capfile_r {
 	char errbuf[256];
 };
 
+/* Where the index record of frame i lives: in the file after frame 0 or
+ * before frame i, or in the sidecar (after R0 and the time record). */
+uint64_t capfile_r_record_at(const struct capfile_r *r, size_t i);
 void capfile_r_set_damage(struct capfile_r *r, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

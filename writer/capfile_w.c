@@ -26,6 +26,7 @@ struct capfile_w {
 	const struct comp_ops *ops; /* of the open frame; NULL: none open */
 	void *zstd_ctx, *stored_ctx, *none_ctx;
 	struct capindex_entry cur;
+	bool clock_seen;            /* capfile_w_clock was called for the open frame */
 	struct capindex_entry *ents;
 	size_t nent, cap;
 };
@@ -74,6 +75,7 @@ static int begin_frame(struct capfile_w *w, int level, uint32_t flags)
 	w->cur.flags = flags;
 	w->cur.level = (int8_t)level;
 	w->cur.clock_worst_ns = INT64_MIN;
+	w->clock_seen = false;
 	/* raw and plain frames have no zstd checksum: keep a CRC of our own */
 	if (level == COMP_LEVEL_STORED || level == COMP_LEVEL_PLAIN) {
 		w->cur.flags |= CAPINDEX_F_UCRC;
@@ -189,6 +191,32 @@ out:
 	return err;
 }
 
+/* The time record, after R0: in the file, or in a plain file's sidecar. */
+static int write_timeinfo(struct capfile_w *w, const char *text)
+{
+	size_t len = strlen(text), size = capindex_time_size(len);
+	uint8_t *rec;
+	int err;
+
+	if (len > CAPINDEX_TIME_MAX)
+		return -EINVAL;
+	rec = malloc(size);
+	if (!rec)
+		return -ENOMEM;
+	capindex_put_time(rec, text, len);
+	if (w->plain) {
+		err = fileio_pwrite(w->idx_fd, rec, size, w->idx_off);
+		if (!err)
+			w->idx_off += size;
+	} else {
+		err = fileio_pwrite(w->fd, rec, size, w->off);
+		if (!err)
+			w->off += size;
+	}
+	free(rec);
+	return err;
+}
+
 static char *concat(const char *a, const char *b)
 {
 	char *s;
@@ -261,6 +289,8 @@ struct capfile_w *capfile_w_create(const struct capfile_w_opts *o)
 		}
 	}
 	err = -write_header(w, o);
+	if (!err && o->timeinfo)
+		err = -write_timeinfo(w, o->timeinfo);
 	if (err) {
 		unlink(w->part);
 		if (w->idx_part)
@@ -300,6 +330,25 @@ int capfile_w_feed(struct capfile_w *w, const struct batch *b, int level)
 	e->bytes += b->bytes;
 	e->capbytes += b->capbytes;
 	return 0;
+}
+
+void capfile_w_clock(struct capfile_w *w, uint8_t state, int64_t bound_ns)
+{
+	struct capindex_entry *e = &w->cur;
+
+	if (!w->ops)
+		return;
+	if (!w->clock_seen) {
+		e->clock_state = state;
+		e->clock_worst_ns = bound_ns;
+		w->clock_seen = true;
+		return;
+	}
+	if (state < e->clock_state)
+		e->clock_state = state;
+	if (e->clock_worst_ns != INT64_MIN &&
+	    (bound_ns == INT64_MIN || bound_ns > e->clock_worst_ns))
+		e->clock_worst_ns = bound_ns;
 }
 
 size_t capfile_w_pending(const struct capfile_w *w)

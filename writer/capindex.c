@@ -200,3 +200,56 @@ bool capindex_entry_equal(const struct capindex_entry *a, const struct capindex_
 	       a->level == b->level && a->clock_state == b->clock_state &&
 	       a->clock_worst_ns == b->clock_worst_ns && a->ucrc == b->ucrc;
 }
+
+#define TIME_HDR 12u   /* tag, version, 0, text length */
+
+size_t capindex_time_size(size_t textlen)
+{
+	return 8 + TIME_HDR + textlen + 4;
+}
+
+void capindex_put_time(uint8_t *dst, const char *text, size_t len)
+{
+	uint8_t *p = dst + 8;
+
+	put32(dst, CAPINDEX_SKIP_MAGIC);
+	put32(dst + 4, (uint32_t)(TIME_HDR + len + 4));
+	put32(p, CAPINDEX_TIME_TAG);
+	put16(p + 4, CAPINDEX_VERSION);
+	put16(p + 6, 0);
+	put32(p + 8, (uint32_t)len);
+	memcpy(p + TIME_HDR, text, len);
+	put32(p + TIME_HDR + len, crc(p, TIME_HDR + len));
+}
+
+int capindex_get_time(const uint8_t *src, size_t avail, char *text, size_t textcap,
+		      size_t *size)
+{
+	const uint8_t *p = src + 8;
+	uint32_t payload, len;
+
+	if (avail < 8 + TIME_HDR)
+		return -ENODATA;
+	if (!capindex_skippable(src, &payload))
+		return -EBADMSG;
+	if (get32(p) != CAPINDEX_TIME_TAG)
+		return -ENOENT;
+	len = get32(p + 8);
+	if (get16(p + 4) != CAPINDEX_VERSION || len > CAPINDEX_TIME_MAX ||
+	    payload != TIME_HDR + len + 4 || textcap < (size_t)len + 1)
+		return -EBADMSG;
+	if (avail < capindex_time_size(len))
+		return -ENODATA;
+	if (get32(p + TIME_HDR + len) != crc(p, TIME_HDR + len) ||
+	    memchr(p + TIME_HDR, 0, len))
+		return -EBADMSG;
+	memcpy(text, p + TIME_HDR, len);
+	text[len] = 0;
+	*size = capindex_time_size(len);
+	return 0;
+}
+
+bool capindex_is_table(const uint8_t *payload)
+{
+	return get32(payload) == CAPINDEX_TABLE_TAG;
+}

@@ -29,6 +29,7 @@
 #define CAPINDEX_REC_TAG    0x58495043u   /* "CPIX" */
 #define CAPINDEX_TABLE_TAG  0x54535043u   /* "CPST" */
 #define CAPINDEX_TRAILER_TAG 0x444E4543u  /* "CEND" */
+#define CAPINDEX_TIME_TAG   0x49545043u   /* "CPTI" */
 #define CAPINDEX_VERSION 1
 
 #define CAPINDEX_F_HEADER 0x1u   /* frame holds the SHB and IDBs */
@@ -74,6 +75,27 @@ int capindex_get_trailer(const uint8_t *src, uint64_t *table_size);
  * 0 or -EBADMSG / -ENOMEM. */
 int capindex_get_table(const uint8_t *src, size_t table_size,
 		       struct capindex_entry **e, size_t *n);
+
+/* Time information of a file's section: where its timestamps come from
+ * (clock source, timescale, UTC offset, grandmaster), as "key=value" lines
+ * of text.  One record, a skippable frame, follows the header frame's
+ * record R0 (in the sidecar of a plain file):
+ *   magic, payload size, "CPTI", u16 version, u16 0, u32 text length,
+ *   text, u32 CRC-32 of everything from "CPTI" to the end of the text.
+ * Text is at most CAPINDEX_TIME_MAX bytes. */
+#define CAPINDEX_TIME_MAX 4096u
+size_t capindex_time_size(size_t textlen);
+/* Writes the record (capindex_time_size(len) bytes) to dst. */
+void capindex_put_time(uint8_t *dst, const char *text, size_t len);
+/* Parses a record of avail bytes at src: 0 with the text copied into
+ * text (NUL-terminated; textcap >= CAPINDEX_TIME_MAX + 1) and *size the
+ * record's size; -ENODATA when avail is short of the record; -ENOENT when
+ * it is a skippable frame of another kind; -EBADMSG when damaged. */
+int capindex_get_time(const uint8_t *src, size_t avail, char *text, size_t textcap,
+		      size_t *size);
+/* Whether the skippable frame whose payload starts at p (at least 4 bytes)
+ * is the seek table. */
+bool capindex_is_table(const uint8_t *payload);
 
 /* Whether two entries say the same (field by field: structs have padding). */
 bool capindex_entry_equal(const struct capindex_entry *a, const struct capindex_entry *b);

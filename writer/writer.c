@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capfile.h"
+#include "clockprov.h"
 #include "comp.h"
 #include "log.h"
 #include "writer.h"
@@ -42,6 +43,7 @@ struct writer {
 	uint64_t isb_sig;               /* its counters, summed */
 	struct capfile_w *cf;
 	int64_t file_start_ns;
+	uint64_t clock_gen;             /* clockprov generation of the open file */
 	int64_t frame_open_ns;          /* monotonic time the open frame began */
 	uint64_t ts_first_all, ts_max_all;
 	int ladder[LADDER_MAX];
@@ -201,9 +203,15 @@ static int open_file(struct writer *w, int64_t start_ns)
 		.idbs = &w->o.idb,
 		.nidb = 1,
 	};
-	char name[256], path[4096];
+	char name[256], path[4096], comment[1024], kv[CAPINDEX_TIME_MAX + 1];
 	int err = 0;
 
+	if (w->o.clock) {
+		w->clock_gen = clockprov_section(w->o.clock, comment, sizeof(comment), kv,
+						 sizeof(kv));
+		co.shb_comment = comment[0] ? comment : NULL;
+		co.timeinfo = kv[0] ? kv : NULL;
+	}
 	for (int seq = 0; seq < 1000; seq++) {
 		err = store_name(name, sizeof(name), start_ns, w->iface, w->o.queue, seq,
 				 w->o.plain);
@@ -268,6 +276,13 @@ static void feed_run(struct writer *w, const struct batch *v)
 			    capfile_w_path(w->cf), strerror(-err));
 		return;
 	}
+	if (w->o.clock) {
+		uint8_t state;
+		int64_t bound;
+
+		clockprov_quality(w->o.clock, &state, &bound);
+		capfile_w_clock(w->cf, state, bound);
+	}
 	if (!w->ts_first_all)
 		w->ts_first_all = v->ts_first;
 	if (v->ts_max > w->ts_max_all)
@@ -330,6 +345,12 @@ static void handle(struct writer *w, const struct batch *b)
 	struct batch v;
 	size_t off = 0;
 
+	/* where the timestamps come from changed: a new file, a new section */
+	if (w->cf && w->o.clock && clockprov_gen(w->o.clock) != w->clock_gen) {
+		close_file(w);
+		fill = 0;
+		start = (int64_t)b->ts_first;
+	}
 	/* No cut can fall inside a batch that fits in the open frame and ends
 	 * before the rotation time: feed it whole, with the totals batch_add
 	 * kept, instead of walking its packets. */

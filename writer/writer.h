@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "clockprov.h"
 #include "feeder.h"
 #include "pcapng.h"
 #include "store.h"
@@ -38,6 +39,8 @@ struct writer_opts {
 	int64_t retain_age_ns;      /* 0: no limit */
 	const struct feeder *feeder; /* producer's counters for the ISBs; may be NULL */
 	int64_t isb_ns;             /* write an ISB this often (wall time) too; 0: at close only */
+	const struct clockprov *clock; /* clock provenance (section text, per-frame quality);
+				    * NULL: none recorded.  Owned by the caller */
 };
 
 /* Counters the source owns, copied into the ISBs.  Packets the feeder
