@@ -55,6 +55,7 @@ static const char *const backend_names[] = { "auto", "afxdp", "afpacket", NULL }
 static const char *const fanout_names[] = { "hash", "queue", "cpu", NULL };
 static const char *const timestamp_names[] = { "auto", "hardware", "software", NULL };
 static const char *const xdp_mode_names[] = { "auto", "native", "generic", NULL };
+static const char *const clock_source_names[] = { "auto", "ptp4l", "system", "none", NULL };
 
 #define OPT(k, t, d, lo, hi, z, r, n, h) \
 	{ .key = k, .type = t, .def = d, .min = lo, .max = hi, .zero_ok = z, .reload = r, \
@@ -124,6 +125,32 @@ static const struct opt_desc opts[CONFIG_NOPTS] = {
 				      "and interface statistics written into the capture"),
 	[CONFIG_FLUSH_TIME] = OPT("flush_time", CT_DURATION, "1s", 10000000, 60 * SEC, 0, 0, NULL,
 				  "Longest a captured packet waits in memory before it is written"),
+	[CONFIG_CLOCK_SOURCE] = OPT("clock_source", CT_ENUM, "auto", 0, 0, 0, 0, clock_source_names,
+				    "What tells how good the timestamps' clock is: ptp4l's management "
+				    "socket, the kernel's NTP state of the system clock (system), "
+				    "nothing (none), or ptp4l when its socket exists at start (auto)"),
+	[CONFIG_PTP_SOCKET] = OPT("ptp_socket", CT_STRING, "/var/run/ptp4l", 0, 0, 0, 0, NULL,
+				  "ptp4l's management socket (its uds_address)"),
+	[CONFIG_PTP_DOMAIN] = OPT("ptp_domain", CT_INT, "0", 0, 255, 0, 0, NULL,
+				  "PTP domain number of that ptp4l instance"),
+	[CONFIG_PTP_CLIENT_SOCKET] = OPT("ptp_client_socket", CT_STRING, "/run/captured/pmc", 0, 0,
+					 0, 0, NULL, "Path the daemon's management client binds "
+					 "(ptp4l answers to it)"),
+	[CONFIG_PTP_POLL] = OPT("ptp_poll", CT_DURATION, "1s", 100000000, 60 * SEC, 0, 0, NULL,
+				"How often ptp4l, the PHC and the system clock are asked"),
+	[CONFIG_CLOCK_TIMEOUT] = OPT("clock_timeout", CT_DURATION, "5s", 200000000, 600 * SEC, 0, 0,
+				     NULL, "No answer from ptp4l for this long counts as lost sync"),
+	[CONFIG_CLOCK_LOCK] = OPT("clock_lock", CT_DURATION, "1us", 1, SEC, 0, 0, NULL,
+				  "Offset from the master within which a sample counts toward LOCKED"),
+	[CONFIG_CLOCK_UNLOCK] = OPT("clock_unlock", CT_DURATION, "10us", 1, 10 * SEC, 0, 0, NULL,
+				    "Offset from the master that ends LOCKED (at least clock_lock)"),
+	[CONFIG_CLOCK_LOCK_SAMPLES] = OPT("clock_lock_samples", CT_INT, "4", 1, 1000, 0, 0, NULL,
+					  "Good samples in a row before the clock counts as LOCKED"),
+	[CONFIG_CLOCK_HOLDOVER] = OPT("clock_holdover", CT_DURATION, "60s", SEC, DAY, 0, 0, NULL,
+				      "How long a clock that lost its lock stays in HOLDOVER before "
+				      "it counts as FREERUN"),
+	[CONFIG_CLOCK_DRIFT] = OPT("clock_drift", CT_INT, "1000", 0, 1000000, 0, 0, NULL,
+				   "Drift in ppb assumed in HOLDOVER, for the error bound"),
 };
 
 struct config {

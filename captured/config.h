@@ -79,6 +79,17 @@ enum config_opt {
 	CONFIG_CONTROL_MODE,    /* mode: permissions of the control socket */
 	CONFIG_STATS_INTERVAL,  /* duration: statistics, status rates and ISB cadence */
 	CONFIG_FLUSH_TIME,      /* duration: longest a packet waits before it is written */
+	CONFIG_CLOCK_SOURCE,    /* enum config_clock_source: who says how good the clock is */
+	CONFIG_PTP_SOCKET,      /* string: ptp4l's management socket (uds_address) */
+	CONFIG_PTP_DOMAIN,      /* int: domainNumber of that ptp4l */
+	CONFIG_PTP_CLIENT_SOCKET, /* string: the path our management client binds */
+	CONFIG_PTP_POLL,        /* duration: how often ptp4l and the PHC are asked */
+	CONFIG_CLOCK_TIMEOUT,   /* duration: no answer for this long counts as lost sync */
+	CONFIG_CLOCK_LOCK,      /* duration: |offset| to count a sample as locked */
+	CONFIG_CLOCK_UNLOCK,    /* duration: |offset| that ends LOCKED */
+	CONFIG_CLOCK_LOCK_SAMPLES, /* int: good samples in a row to become LOCKED */
+	CONFIG_CLOCK_HOLDOVER,  /* duration: HOLDOVER before FREERUN */
+	CONFIG_CLOCK_DRIFT,     /* int: ppb assumed in HOLDOVER for the error bound */
 	CONFIG_NOPTS
 };
 
@@ -93,6 +104,9 @@ enum config_backend { CONFIG_BACKEND_AUTO, CONFIG_BACKEND_AFXDP, CONFIG_BACKEND_
 enum config_fanout { CONFIG_FANOUT_HASH, CONFIG_FANOUT_QUEUE, CONFIG_FANOUT_CPU };
 enum config_timestamp { CONFIG_TS_AUTO, CONFIG_TS_HARDWARE, CONFIG_TS_SOFTWARE };
 enum config_xdp_mode { CONFIG_XDP_AUTO, CONFIG_XDP_NATIVE, CONFIG_XDP_GENERIC };
+enum config_clock_source {
+	CONFIG_CLOCK_AUTO, CONFIG_CLOCK_PTP4L, CONFIG_CLOCK_SYSTEM, CONFIG_CLOCK_NONE
+};
 
 /* config_int(c, CONFIG_LEVEL) for "adaptive". */
 #define CONFIG_LEVEL_ADAPTIVE INT32_MIN

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon_int.h"
+#include "hwts.h"
 #include "log.h"
 #include "wconf.h"
 
@@ -106,9 +107,10 @@ static int start_workers(struct daemon *d, int backend, const int *q, const int 
 		.nworkers = n, .fanout_id = (getpid() ^ d->ifi.ifindex) & 0xffff,
 		.node_cpus = &d->ifi.local_cpus, .store = d->store, .os = d->os,
 		.userappl = d->userappl, .hardware = d->ifi.driver,
+		.clock = d->prov, .tsmap = &d->tsmap,
 	};
 	struct source_args sa = { .conf = d->conf, .iface = d->ifi.name, .nworkers = n,
-				  .fanout_id = wo.fanout_id };
+				  .fanout_id = wo.fanout_id, .tsmap = &d->tsmap };
 	int i;
 
 	d->ops = wo.ops;
@@ -153,6 +155,41 @@ static int start_capture(struct daemon *d, char *err, size_t errlen)
 	log_msg(LOG_NOTICE, "%s: AF_XDP not used (%s); capturing through AF_PACKET",
 		d->ifi.name, why);
 	return start_workers(d, CONFIG_BACKEND_AFPACKET, q, cpu, n, err, errlen);
+}
+
+/* Before the workers, so that their first files say where time comes
+ * from; whether stamps will be hardware ones is what the sources will
+ * find (hwts_query), checked again once they run. */
+static int start_clock(struct daemon *d, char *err, size_t errlen)
+{
+	struct hwts_caps caps = { .phc_index = -1 };
+	struct clockmon_args a = { .conf = d->conf, .iface = d->ifi.name, .base = d->base,
+				   .map = &d->tsmap };
+	char why[256];
+
+	tscale_map_init(&d->tsmap);
+	d->prov = clockprov_create();
+	if (!d->prov) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	a.prov = d->prov;
+	a.hw_timestamps = config_int(d->conf, CONFIG_TIMESTAMP) != CONFIG_TS_SOFTWARE &&
+			  !hwts_query(d->ifi.name, &caps, why, sizeof(why)) && caps.rx_hardware;
+	d->cm = clockmon_create(&a, err, errlen);
+	return d->cm ? 0 : -errno;
+}
+
+static void check_tsource(struct daemon *d)
+{
+	struct worker_stats ws;
+	bool hw = false;
+
+	for (int i = 0; i < d->nw; i++) {
+		worker_sample(d->w[i], &ws);
+		hw |= !strcmp(ws.tsource, "hardware");
+	}
+	clockmon_set_hw(d->cm, hw);
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -334,9 +371,13 @@ struct daemon *daemon_create(const struct daemon_opts *opts, char *err, size_t e
 	rc = d->store ? setup_loop(d, err, errlen) : -errno;
 	if (rc)
 		goto out;
+	rc = start_clock(d, err, errlen);
+	if (rc)
+		goto out;
 	rc = start_capture(d, err, errlen);
 	if (rc)
 		goto out;
+	check_tsource(d);
 	log_msg(LOG_NOTICE, "%s: capturing %d queue%s through %s into %s", d->ifi.name, d->nw,
 		d->nw == 1 ? "" : "s", d->backend, store_dir(d->store));
 	return d;
@@ -364,6 +405,8 @@ void daemon_destroy(struct daemon *d)
 	if (!d)
 		return;
 	stop_workers(d);
+	clockmon_destroy(d->cm);
+	clockprov_destroy(d->prov);
 	control_destroy(d->ctl);
 	if (d->ev_term)
 		event_free(d->ev_term);

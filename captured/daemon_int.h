@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clockmon.h"
+#include "clockprov.h"
 #include "daemon.h"
 #include "ifinfo.h"
 #include "worker.h"
@@ -41,6 +43,9 @@ struct daemon {
 	struct event_base *base;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_stats, *ev_watchdog;
 	struct control *ctl;
+	struct clockprov *prov;              /* what writers record about the clock */
+	struct tscale_map tsmap;             /* PHC time to UTC, for hardware stamps */
+	struct clockmon *cm;
 };
 
 /* The status reply (JSON, malloc'd, ending in "\n"), or NULL. */

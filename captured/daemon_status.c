@@ -241,10 +241,11 @@ char *daemon_status_json(struct daemon *d)
 	tot = json_pack("{sI sI sf sf so so}", "packets", (json_int_t)t.src.packets,
 			"bytes", (json_int_t)t.src.bytes, "pps", pps, "bps", bps,
 			"drops", drops_json(&t), "stored", stored_json(&t, false));
-	root = json_pack("{ss si sf ss ss so so so so so}", "version", d->o.version,
+	root = json_pack("{ss si sf ss ss so so so so so so}", "version", d->o.version,
 			 "pid", (int)getpid(), "uptime_s", (double)(mono_ns() - d->start_ns) / 1e9,
 			 "interface", d->ifi.name, "backend", d->backend ? d->backend : "",
-			 "store", store_json(d), "nic", nic_json(d), "queues", queues,
+			 "store", store_json(d), "nic", nic_json(d), "clock",
+			 d->cm ? clockmon_status(d->cm) : json_null(), "queues", queues,
 			 "totals", tot, "warnings", warnings_json(d, &t));
 	if (root)
 		text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -265,12 +266,16 @@ void daemon_status_line(struct daemon *d, char *buf, size_t len)
 {
 	struct worker_stats t;
 	double pps, bps;
+	char clock[96] = "";
 
 	sum_stats(d, &t, &pps, &bps);
+	if (d->cm)
+		clockmon_summary(d->cm, clock, sizeof(clock));
 	snprintf(buf, len, "%s via %s, %d queue%s: %llu packets, %.0f pps, dropped %llu kernel "
-		 "%llu bypass %llu writer, %llu lost%s", d->ifi.name, d->backend ? d->backend : "-",
-		 d->nw, d->nw == 1 ? "" : "s", (unsigned long long)t.src.packets, pps,
-		 (unsigned long long)t.src.ifdrop, (unsigned long long)t.src.osdrop,
-		 (unsigned long long)t.writer_drops, (unsigned long long)t.wr.lost_packets,
+		 "%llu bypass %llu writer, %llu lost; %s%s", d->ifi.name,
+		 d->backend ? d->backend : "-", d->nw, d->nw == 1 ? "" : "s",
+		 (unsigned long long)t.src.packets, pps, (unsigned long long)t.src.ifdrop,
+		 (unsigned long long)t.src.osdrop, (unsigned long long)t.writer_drops,
+		 (unsigned long long)t.wr.lost_packets, clock,
 		 d->worker_failed ? "; A QUEUE STOPPED" : "");
 }

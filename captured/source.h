@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "feeder.h"
+#include "tscale.h"
 
 /* What a source is asked to produce; each backend reads what it needs. */
 struct config;
@@ -32,6 +33,7 @@ struct source_args {
 	int nworkers;              /* workers on this interface */
 	int fanout_id;             /* AF_PACKET: fanout group of this interface's workers */
 	void *shared;              /* what ops->iface_open returned (NULL without it) */
+	struct tscale_map *tsmap;  /* hardware stamps: PHC time to UTC (NULL: as they come) */
 };
 
 struct source_info {

@@ -51,6 +51,9 @@ struct afp {
 	int64_t tick_ns;           /* feeder_tick age: flush_time less two steps */
 	uint64_t last_ts, errors;
 	struct log_limit lim;
+	struct tscale_map *tsmap;  /* PHC to UTC for hardware stamps, or NULL */
+	struct tscale_rule rule;   /* taken once per block */
+	bool rule_ok;
 	struct source_info info;   /* fixed after create() */
 	/* the run thread stores, stats() loads: relaxed, no locked RMW per
 	 * packet; ifdrop is added to by whoever reads PACKET_STATISTICS */
@@ -305,6 +308,7 @@ static void *afp_create(const struct source_args *a, char *err, size_t errlen)
 	expr = config_str(a->conf, CONFIG_FILTER) ? config_str(a->conf, CONFIG_FILTER) : "";
 	s->lim = (struct log_limit)LOG_LIMIT_INIT(10);
 	s->queue = a->queue;
+	s->tsmap = a->tsmap;
 	/* only fanout by queue gives a worker exactly one RX queue's packets;
 	 * otherwise the packet's queue is unknown and the EPB says nothing */
 	s->epb_queue = a->nworkers > 1 && config_int(a->conf, CONFIG_FANOUT) == CONFIG_FANOUT_QUEUE ?
@@ -397,6 +401,9 @@ static void packet(struct afp *s, struct feeder *f, struct tpacket3_hdr *h, uint
 		caplen += AFP_VLAN_LEN;
 		origlen += AFP_VLAN_LEN;
 	}
+	/* raw hardware stamps count the PHC's time scale (TAI under ptp4l) */
+	if ((st & TP_STATUS_TS_RAW_HARDWARE) && s->rule_ok)
+		ts = (uint64_t)tscale_apply(&s->rule, (int64_t)ts);
 	t[C_PACKETS]++;
 	t[C_BYTES] += origlen;
 	t[st & TP_STATUS_TS_RAW_HARDWARE ? C_HARDWARE : C_SOFTWARE]++;
@@ -414,6 +421,7 @@ static void walk_block(struct afp *s, struct feeder *f, struct tpacket_block_des
 	uint32_t n = bd->hdr.bh1.num_pkts, off = bd->hdr.bh1.offset_to_first_pkt;
 	uint64_t t[C_N] = { 0 };
 
+	s->rule_ok = s->tsmap && tscale_map_get(s->tsmap, &s->rule);
 	for (uint32_t i = 0; i < n; i++) {
 		struct tpacket3_hdr *h = (void *)((uint8_t *)bd + off);
 

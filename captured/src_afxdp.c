@@ -98,6 +98,9 @@ struct afxdp {
 	struct capture_meta meta;  /* of the packet being delivered */
 	uint64_t last_ts;
 	int64_t tai_off;           /* CLOCK_TAI - CLOCK_REALTIME, whole seconds, in ns */
+	struct tscale_map *tsmap;  /* PHC to UTC for hardware stamps, or NULL */
+	struct tscale_rule rule;   /* taken once per batch */
+	bool rule_ok;
 	struct log_limit lim_err, lim_meta;
 	/* written by the run thread, read by stats() on any thread */
 	_Atomic uint64_t packets, bytes, ts_hw, ts_sw, ts_back;
@@ -354,6 +357,7 @@ static void *afxdp_create(const struct source_args *a, char *err, size_t errlen)
 	}
 	s->iface = s->fi->prog->iface;
 	s->queue = a->queue;
+	s->tsmap = a->tsmap;
 	s->snaplen = s->fi->snaplen;
 	s->flush_ns = config_int(c, CONFIG_FLUSH_TIME);
 	s->busy_poll = config_int(c, CONFIG_BUSY_POLL);
@@ -422,7 +426,9 @@ static void deliver(struct afxdp *s, struct feeder *f, const uint8_t *data, uint
 	if (caplen > s->snaplen)
 		caplen = s->snaplen;
 	if (s->meta.flags == CAPTURE_META_TS_HW) {
-		ts = s->meta.ts_ns;
+		/* the PHC's time scale (TAI under ptp4l) */
+		ts = s->rule_ok ? (uint64_t)tscale_apply(&s->rule, (int64_t)s->meta.ts_ns) :
+		     s->meta.ts_ns;
 		add(&s->ts_hw, 1);
 	} else if (s->meta.flags == CAPTURE_META_TS_SW) {
 		ts = s->meta.ts_ns - (uint64_t)s->tai_off;
@@ -518,6 +524,7 @@ static int afxdp_run(void *ctx, struct feeder *f, volatile sig_atomic_t *stop, c
 			next_tai = now + NSEC;
 		}
 		n = xsk_ring_cons__peek(&s->rx, AFXDP_BATCH, &idx);
+		s->rule_ok = s->tsmap && tscale_map_get(s->tsmap, &s->rule);
 		if (!n) {
 			feeder_tick(f, s->flush_ns);
 			if (s->busy_poll) {

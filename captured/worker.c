@@ -50,6 +50,7 @@ static int setup(struct worker *w, const struct config *c, char *err, size_t err
 	struct source_args sa = {
 		.conf = c, .iface = w->o.iface, .queue = w->o.queue,
 		.nworkers = w->o.nworkers, .fanout_id = w->o.fanout_id, .shared = w->o.shared,
+		.tsmap = w->o.tsmap,
 	};
 	size_t batch = (size_t)config_int(c, CONFIG_BATCH_SIZE);
 	struct writer_opts wo = { 0 };
@@ -84,6 +85,7 @@ static int setup(struct worker *w, const struct config *c, char *err, size_t err
 	wo.shb_userappl = w->o.userappl;
 	wo.lossless_source = false;
 	wo.feeder = w->feeder;
+	wo.clock = w->o.clock;
 	w->writer = writer_create(&wo, w->pool);
 	if (!w->writer || writer_start(w->writer)) {
 		snprintf(err, errlen, "queue %d: cannot start the writer: %s", w->o.queue,

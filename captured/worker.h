@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clockprov.h"
 #include "source.h"
+#include "tscale.h"
 #include "store.h"
 #include "writer.h"
 
@@ -32,6 +34,8 @@ struct worker_opts {
 	struct store *store;            /* the caller's; outlives the worker */
 	const char *os, *userappl;      /* for the file headers */
 	const char *hardware;           /* if_hardware: the NIC's driver */
+	const struct clockprov *clock;  /* the caller's; outlives the worker; may be NULL */
+	struct tscale_map *tsmap;       /* PHC to UTC for hardware stamps; the caller's; may be NULL */
 };
 
 /* What status shows of one worker. */

@@ -81,7 +81,10 @@ start_server() {
 cat >"$T/sample.json" <<'EOF'
 {"version":"0.1.0","pid":123,"uptime_s":3725.5,"interface":"eth0","backend":"afxdp",
  "store":{"path":"/var/lib/captured","files":12,"bytes":123456,"retain_size":0,"fs_free":1234,"fs_size":5678},
- "clock":{"state":"locked","worst_ns":250},
+ "clock":{"source":"ptp4l","timestamps":"hardware","state":"locked","bound_ns":250,"state_for_s":75.5,"since_lock_s":0,
+  "ptp4l":{"socket":"/var/run/ptp4l","domain":0,"reachable":true,"last_answer_s":0.4,"port_state":"SLAVE","master_offset_ns":-23,
+           "gm_present":true,"path_delay_ns":1503,"steps_removed":1,"grandmaster":"001122.fffe.334455","gm_clock_class":6,
+           "timescale":"PTP","utc_offset":37,"utc_offset_valid":true,"leap":"none","clock":"PHC of eth0"}},
  "queues":[{"queue":0,"cpu":1,"mode":"afxdp native copy","timestamps":"software","packets":1000,"bytes":64000,"pps":123.4,"bps":987.6,
             "drops":{"kernel":0,"bypass":1,"writer":2,"lost":3},"ts_backwards":0,"ts_hardware":0,"ts_software":1000,
             "stored":{"packets":1000,"bytes":64000,"disk_bytes":12345,"files":1,"level":3},
@@ -102,7 +105,9 @@ check "the daemon got one request line, 'status'"
 [ "$(cat "$T/requests")" = status ] || die "requests: '$(cat "$T/requests")'"
 check "header: interface, backend, pid, uptime, store path and usage, clock"
 msg_has "header" "interface eth0" "backend afxdp" "pid 123" "up 1h02m" "store /var/lib/captured" \
-	"12 files" "120.6 KiB" "retain_size no limit" "1.2 KiB free of 5.5 KiB" "clock locked" "250 ns"
+	"12 files" "120.6 KiB" "retain_size no limit" "1.2 KiB free of 5.5 KiB" "clock locked (error bound 250 ns) for 1m15s" \
+	"timestamps hardware, source ptp4l" "port SLAVE, offset -23 ns, path delay 1503 ns" \
+	"grandmaster 001122.fffe.334455 (class 6)" "PTP timescale, UTC offset 37 s, leap none"
 check "one row per queue: mode, timestamp source, packets, rates with units, drops, file name"
 row0=$(grep -E '^0 ' "$T/last.out") || die "no row for queue 0"
 row1=$(grep -E '^1 ' "$T/last.out") || die "no row for queue 1"
