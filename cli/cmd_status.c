@@ -293,6 +293,54 @@ static void print_row(const char *label, const json_t *q, bool total)
 		printf("  %s\n", slash && slash[1] ? slash + 1 : f);
 }
 
+/* "12.3s", "4m05s", or "-" */
+static const char *secs(const json_t *o, const char *key, char *buf, size_t len)
+{
+	double v;
+
+	if (num(o, key, &v) < 0 || v < 0)
+		return "-";
+	if (v < 60)
+		snprintf(buf, len, "%.1fs", v);
+	else
+		snprintf(buf, len, "%ldm%02lds", (long)v / 60, (long)v % 60);
+	return buf;
+}
+
+static void print_clock(const json_t *c)
+{
+	const json_t *p = field(c, "ptp4l"), *sys = field(c, "system");
+	char b[16][64];
+	double v;
+
+	printf("clock %s (error bound %s%s) for %s", str(c, "state", BUF(0)),
+	       count(c, "bound_ns", BUF(1)), num(c, "bound_ns", &v) < 0 ? "" : " ns",
+	       secs(c, "state_for_s", BUF(2)));
+	if (strcmp(b[0], "locked"))
+		printf(", %s", num(c, "since_lock_s", &v) < 0 ? "never locked" :
+		       (snprintf(b[3], sizeof(b[3]), "last locked %s ago",
+				 secs(c, "since_lock_s", BUF(4))), b[3]));
+	printf("; timestamps %s, source %s\n", str(c, "timestamps", BUF(5)),
+	       str(c, "source", BUF(6)));
+	if (json_is_object(p)) {
+		printf("ptp4l %s domain %s: ", str(p, "socket", BUF(0)), count(p, "domain", BUF(1)));
+		if (!json_is_true(field(p, "reachable")))
+			printf("NOT ANSWERING (last answer %s ago); ", secs(p, "last_answer_s", BUF(2)));
+		printf("port %s, offset %s ns, path delay %s ns, grandmaster %s (class %s%s), "
+		       "%s timescale, UTC offset %s s%s, leap %s\n", str(p, "port_state", BUF(3)),
+		       count(p, "master_offset_ns", BUF(4)), count(p, "path_delay_ns", BUF(5)),
+		       str(p, "grandmaster", BUF(6)), count(p, "gm_clock_class", BUF(7)),
+		       json_is_false(field(p, "gm_present")) ? ", not present" : "",
+		       str(p, "timescale", BUF(8)), count(p, "utc_offset", BUF(9)),
+		       json_is_false(field(p, "utc_offset_valid")) ? " (not valid)" : "",
+		       str(p, "leap", BUF(10)));
+	}
+	if (json_is_object(sys))
+		printf("system clock: %s by the kernel's NTP state, estimated error %s us\n",
+		       json_is_true(field(sys, "synchronized")) ? "synchronized" :
+		       "NOT synchronized", count(sys, "esterror_us", BUF(0)));
+}
+
 static void print_human(const json_t *st)
 {
 	const json_t *store = field(st, "store"), *clock = field(st, "clock");
@@ -317,8 +365,7 @@ static void print_human(const json_t *st)
 	       scaled(store, "fs_free", "B", 1024, BUF(8)),
 	       scaled(store, "fs_size", "B", 1024, BUF(9)));
 	if (json_is_object(clock))
-		printf("clock %s, worst offset %s ns\n", str(clock, "state", BUF(10)),
-		       count(clock, "worst_ns", BUF(11)));
+		print_clock(clock);
 	q = field(st, "nic");
 	if (json_is_object(q))
 		printf("nic since start: %s packets received; dropped before any ring: missed %s, "
