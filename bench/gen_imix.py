@@ -10,6 +10,11 @@ fixed rate from a given epoch.
   gen_imix.py -o FILE -n N [--size 64|imix|BYTES|MIN-MAX] [--rate PPS | --span S]
               [--start EPOCH] [--usec] [--random-frac F] [--seed S]
   gen_imix.py -o FILE --bytes 1.2G ...      choose N so the file is about that big
+  gen_imix.py ... --rare-host 192.0.2.7 --rare-port 853 --rare-every 100 --rare-burst 2000
+              runs of --rare-burst packets from the rare host (to a normal one), and
+              runs to the rare TCP port, once every --rare-every runs each: what
+              "the host in 1 % of the store" queries look for.  Normal traffic never
+              uses either (hosts are 10/8; ports below 1024 only ever as the rare one)
 
 Sizes are frame sizes on the wire without FCS (= captured length):
   64      every frame 64 bytes
@@ -87,11 +92,13 @@ def ip_checksum(hdr):
     return (~s) & 0xFFFF
 
 
-def build_headers(frame, rnd, hosts):
+def build_headers(frame, rnd, hosts, src_ip=None, dport_fix=None):
     """Ethernet + IPv4 + UDP/TCP headers for a frame of `frame` bytes.
     Returns (header bytes, payload length)."""
     src, dst = hosts[rnd.randrange(len(hosts))]
-    tcp = rnd.random() < 0.5
+    if src_ip is not None:
+        src = src_ip
+    tcp = rnd.random() < 0.5 or dport_fix is not None
     l4len = 20 if tcp else 8
     plen = frame - 14 - 20 - l4len
     if plen < 0:  # tiny frame: fall back to UDP
@@ -107,6 +114,8 @@ def build_headers(frame, rnd, hosts):
     ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
     sport = rnd.randrange(1024, 65536)
     dport = rnd.choice((80, 443, 8080, 9000, 5201, rnd.randrange(10000, 65536)))
+    if dport_fix is not None:
+        dport = dport_fix
     if tcp:
         l4 = struct.pack("!HHIIBBHHH", sport, dport, rnd.getrandbits(32),
                          rnd.getrandbits(32), 5 << 4, 0x18, 65535, 0, 0)
@@ -138,6 +147,10 @@ def main():
     ap.add_argument("--random-frac", type=float, default=0.5,
                     help="fraction of packets with random payload (default 0.5)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rare-host", help="IPv4 address in runs of --rare-burst packets")
+    ap.add_argument("--rare-port", type=int, help="TCP port (< 1024) in runs of --rare-burst packets")
+    ap.add_argument("--rare-every", type=int, default=100, help="one rare run every N runs")
+    ap.add_argument("--rare-burst", type=int, default=2000, help="packets per run")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()
 
@@ -190,6 +203,21 @@ def main():
             table.append((hdr + p[off:off + plen], 0, frame))
     mask = TABLE - 1
 
+    def rare_table(**kw):
+        t = []
+        for _ in range(256):
+            frame = sizes[0] if not weights else sizes[min(range(len(sizes)), key=lambda k: -weights[k])]
+            hdr, plen = build_headers(frame, rnd, hosts, **kw)
+            t.append((hdr, plen, frame))
+        return t
+    rare = {}
+    if a.rare_host:
+        rare[0] = rare_table(src_ip=bytes(int(x) for x in a.rare_host.split(".")))
+    if a.rare_port is not None:
+        if not 0 < a.rare_port < 1024:
+            ap.error("--rare-port must be below 1024 (normal traffic never uses those)")
+        rare[a.rare_every // 2] = rare_table(dport_fix=a.rare_port)
+
     out = sys.stdout.buffer if a.output == "-" else open(a.output, "wb", buffering=0)
     magic = 0xA1B2C3D4 if a.usec else 0xA1B23C4D
     out.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, 262144, 1))
@@ -202,6 +230,10 @@ def main():
     i = 0
     while i < n:
         e = table[i & mask]
+        if rare:
+            rt = rare.get((i // a.rare_burst) % a.rare_every)
+            if rt is not None:
+                e = rt[i & 255]
         t = start_ns + int(i * spacing)
         s, ns = divmod(t, 1_000_000_000)
         fl = e[2]

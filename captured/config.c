@@ -120,11 +120,21 @@ static const struct opt_desc opts[CONFIG_NOPTS] = {
 				     "Group owning the control socket; empty keeps the daemon's group"),
 	[CONFIG_CONTROL_MODE] = OPT("control_mode", CT_MODE, "0660", 0, 0777, 0, 0, NULL,
 				    "Permissions of the control socket"),
+	[CONFIG_USER] = OPT("user", CT_STRING, "", 0, 0, 1, 0, NULL,
+			    "Live capture started as root: the user (name or uid) to run as once "
+			    "sockets, XDP program, control socket and store are set up, keeping only "
+			    "the capabilities link recovery needs; empty keeps the user"),
+	[CONFIG_GROUP] = OPT("group", CT_STRING, "", 0, 0, 1, 0, NULL,
+			     "With user: the group to run as instead of the user's own; empty "
+			     "keeps the user's (or, without user, the current) group"),
 	[CONFIG_STATS_INTERVAL] = OPT("stats_interval", CT_DURATION, "1s", 100000000, 3600 * SEC, 0,
 				      1, NULL, "How often statistics are collected, rates computed "
 				      "and interface statistics written into the capture"),
 	[CONFIG_FLUSH_TIME] = OPT("flush_time", CT_DURATION, "1s", 10000000, 60 * SEC, 0, 0, NULL,
 				  "Longest a captured packet waits in memory before it is written"),
+	[CONFIG_FLOW_INDEX] = OPT("flow_index", CT_BOOL, "yes", 0, 0, 0, 1, NULL,
+				  "Keep a flow summary (addresses, ports, protocols, VLANs) beside "
+				  "every frame, so that filtered queries skip frames that cannot match"),
 	[CONFIG_CLOCK_SOURCE] = OPT("clock_source", CT_ENUM, "auto", 0, 0, 0, 0, clock_source_names,
 				    "What tells how good the timestamps' clock is: ptp4l's management "
 				    "socket, the kernel's NTP state of the system clock (system), "
@@ -281,6 +291,10 @@ static const char *bad_string(const char *s)
 
 	if (!n || n > STR_MAX || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
 		return "must be 1 to 180 bytes without leading or trailing blanks";
+	/* config_print writes "key = value": there a leading ';' follows a
+	 * blank and starts a comment */
+	if (s[0] == ';')
+		return "must not start with ';' (after 'key = ' it starts a comment)";
 	for (i = 0; i < n; i++)
 		if (iscntrl((unsigned char)s[i]) || (i && s[i] == ';' && isspace((unsigned char)s[i - 1])))
 			return "must not hold control characters or a blank before ';' (a comment)";

@@ -77,8 +77,11 @@ enum config_opt {
 	CONFIG_CONTROL_SOCKET,  /* string: path of the control socket */
 	CONFIG_CONTROL_GROUP,   /* string, may be "": group owning the control socket */
 	CONFIG_CONTROL_MODE,    /* mode: permissions of the control socket */
+	CONFIG_USER,            /* string, may be "": user to run as once set up */
+	CONFIG_GROUP,           /* string, may be "": group to run as once set up */
 	CONFIG_STATS_INTERVAL,  /* duration: statistics, status rates and ISB cadence */
 	CONFIG_FLUSH_TIME,      /* duration: longest a packet waits before it is written */
+	CONFIG_FLOW_INDEX,      /* bool: flow summaries beside every frame */
 	CONFIG_CLOCK_SOURCE,    /* enum config_clock_source: who says how good the clock is */
 	CONFIG_PTP_SOCKET,      /* string: ptp4l's management socket (uds_address) */
 	CONFIG_PTP_DOMAIN,      /* int: domainNumber of that ptp4l */

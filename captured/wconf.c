@@ -24,4 +24,5 @@ void wconf_fill(struct writer_opts *wo, const struct config *c)
 	wo->flush_ns = config_int(c, CONFIG_FLUSH_TIME) / 2;
 	isb = config_int(c, CONFIG_STATS_INTERVAL) * WCONF_ISB_INTERVALS;
 	wo->isb_ns = isb < WCONF_ISB_MIN_NS ? WCONF_ISB_MIN_NS : isb;
+	wo->flow_index = config_int(c, CONFIG_FLOW_INDEX);
 }

@@ -1,5 +1,10 @@
 /* Shared helpers of capctl's subcommands. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,4 +55,34 @@ struct capfile_r *capctl_open_file(const char *path, char *err, size_t errlen)
 	if (!capfile_strip_suffix(final, CAPFILE_PART_SUFFIX))
 		return NULL;   /* errno is still ENOENT */
 	return capfile_r_open(final, err, errlen);
+}
+
+int capctl_in_store(const struct capctl_ctx *ctx, const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], real_dir[PATH_MAX], real_store[PATH_MAX];
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		snprintf(err, errlen, "%s: a symbolic link; capctl reads only the files of its "
+			 "store (--store %s)", path, ctx->store);
+		return -EPERM;
+	}
+	if (!realpath(dirname(dir), real_dir)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -EPERM;
+	}
+	if (!ctx->store_given) {
+		char marker[PATH_MAX + 32];
+
+		snprintf(marker, sizeof(marker), "%s/%s", real_dir, STORE_MARKER);
+		if (access(marker, F_OK) == 0)
+			return 0;
+	}
+	if (!realpath(ctx->store, real_store) || strcmp(real_dir, real_store)) {
+		snprintf(err, errlen, "%s: not in the store %s; capctl reads only the files of "
+			 "its store (give --store the file's directory)", path, ctx->store);
+		return -EPERM;
+	}
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capctl.h"
 #include "capfile.h"
@@ -16,12 +17,22 @@
 #include "store.h"
 #include "timearg.h"
 
+#define USAGE "usage: slice [--from T] [--to T] [-w FILE|-] [--force] " \
+	"[--format pcapng|pcap|pcap-ns|pcap-us] [--compress zstd] [--count] [--json] " \
+	"[FILTER...]"
+
 struct slice_opts {
 	int64_t from, to;
 	const char *out;
-	bool force, count, zstd;
+	bool force, count, zstd, json;
 	enum pktout_format fmt;
 	char *filter;
+};
+
+/* The progress bar on a terminal's stderr. */
+struct bar {
+	double t0, drawn_at;
+	bool shown;
 };
 
 static char *join_args(int argc, char **argv)
@@ -50,6 +61,49 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Shown only when the slice is big enough to be worth watching (more
+ * than 64 frames, or half a second), and redrawn at most 10 times a
+ * second, so that small slices print nothing and big ones lose no time. */
+static void bar_draw(void *arg, uint64_t frames_read, uint64_t frames_total, uint64_t packets)
+{
+	struct bar *b = arg;
+	double now = mono_s(), t = now - b->t0;
+
+	if (now - b->drawn_at < 0.1 || (frames_total <= 64 && t < 0.5))
+		return;
+	b->drawn_at = now;
+	b->shown = true;
+	fprintf(stderr, "\rcapctl: %" PRIu64 "/%" PRIu64 " frames (%u%%), %" PRIu64
+		" packets\033[K", frames_read, frames_total,
+		frames_total ? (unsigned)(frames_read * 100 / frames_total) : 100u, packets);
+}
+
+static void bar_erase(struct bar *b)
+{
+	if (b->shown)
+		fputs("\r\033[K", stderr);
+	b->shown = false;
+}
+
+static void print_json(const struct slice_result *r, double elapsed)
+{
+	printf("{\"packets\": %" PRIu64 ", \"frames_read\": %" PRIu64 ", \"frames_total\": %"
+	       PRIu64 ", \"frames_pruned\": %" PRIu64 ", \"files_read\": %" PRIu64
+	       ", \"files_total\": %" PRIu64 ", \"damaged_frames\": %" PRIu64
+	       ", \"files_skipped\": %" PRIu64 ", \"unlocked\": %" PRIu64
+	       ", \"elapsed_s\": %.6f}\n", r->packets, r->frames_read, r->frames_total,
+	       r->frames_pruned, r->files_read, r->files_total, r->damaged_frames,
+	       r->files_skipped, r->unlocked, elapsed);
+}
+
 static int parse_opts(int argc, char **argv, struct slice_opts *o)
 {
 	static const struct option opts[] = {
@@ -60,6 +114,7 @@ static int parse_opts(int argc, char **argv, struct slice_opts *o)
 		{ "format", required_argument, NULL, 'o' },
 		{ "compress", required_argument, NULL, 'z' },
 		{ "count", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0 }
 	};
 	int64_t now = now_ns();
@@ -82,13 +137,11 @@ static int parse_opts(int argc, char **argv, struct slice_opts *o)
 		case 'w': o->out = optarg; break;
 		case 'F': o->force = true; break;
 		case 'c': o->count = true; break;
+		case 'j': o->json = true; break;
 		case 'o':
-			if (!strcmp(optarg, "pcapng"))
-				o->fmt = PKTOUT_PCAPNG;
-			else if (!strcmp(optarg, "pcap"))
-				o->fmt = PKTOUT_PCAP;
-			else {
-				capctl_err("--format: '%s': want pcapng or pcap", optarg);
+			if (pktout_parse_format(optarg, &o->fmt)) {
+				capctl_err("--format: '%s': want pcapng, pcap (or pcap-ns: nanosecond) "
+					   "or pcap-us (microsecond)", optarg);
 				return 2;
 			}
 			break;
@@ -100,10 +153,15 @@ static int parse_opts(int argc, char **argv, struct slice_opts *o)
 			o->zstd = true;
 			break;
 		default:
-			capctl_err("usage: slice [--from T] [--to T] [-w FILE|-] [--force] "
-				   "[--format pcapng|pcap] [--compress zstd] [--count] [FILTER...]");
+			capctl_err(USAGE);
 			return 2;
 		}
+	}
+	/* the object and the packets cannot share standard output */
+	if (o->json && !o->count && (!o->out || !strcmp(o->out, "-"))) {
+		capctl_err("--json prints on standard output, where the packets go: use -w FILE "
+			   "(or --count)");
+		return 2;
 	}
 	/* -w x.pcapng.zst means a zstd file: one frame, which Wireshark opens */
 	if (o->out && strlen(o->out) > 4 && !strcmp(o->out + strlen(o->out) - 4, ".zst"))
@@ -127,6 +185,7 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 	struct slice_result res;
 	struct store *st = NULL;
 	struct pktout *out = NULL;
+	struct bar bar = { .t0 = mono_s() };
 	char err[1024];
 	int rc;
 
@@ -145,7 +204,8 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (!o.count) {
-		out = pktout_open(o.out, o.force, o.fmt, o.zstd, err, sizeof(err));
+		out = pktout_open(o.out, o.force, o.fmt, o.zstd, "capctl slice (captured)", err,
+				  sizeof(err));
 		if (!out) {
 			capctl_err("%s", err);
 			goto out;
@@ -153,7 +213,10 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 	}
 	/* a reader that goes away (| head) ends the slice, quietly */
 	signal(SIGPIPE, SIG_IGN);
+	if (isatty(STDERR_FILENO))
+		slice_set_progress(sl, bar_draw, &bar);
 	rc = slice_run(sl, out, &res, err, sizeof(err));
+	bar_erase(&bar);
 	if (out) {
 		int cerr = pktout_close(out);
 
@@ -171,9 +234,11 @@ int capctl_slice(const struct capctl_ctx *ctx, int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (o.count)
+	if (o.json)
+		print_json(&res, mono_s() - bar.t0);
+	else if (o.count)
 		printf("%" PRIu64 "\n", res.packets);
-	if (o.count || (o.out && strcmp(o.out, "-")))
+	if (!o.json && (o.count || (o.out && strcmp(o.out, "-"))))
 		fprintf(stderr, "capctl: %" PRIu64 " packets from %" PRIu64 " of %" PRIu64
 			" frames in %" PRIu64 " of %" PRIu64 " files\n", res.packets,
 			res.frames_read, res.frames_total, res.files_read, res.files_total);

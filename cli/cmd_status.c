@@ -256,7 +256,8 @@ static const char *uptime(const json_t *o, char *buf, size_t len)
 	double v;
 	long s;
 
-	if (num(o, "uptime_s", &v) < 0 || v < 0)
+	/* a number a long cannot hold (a daemon does not run 30 million years) */
+	if (num(o, "uptime_s", &v) < 0 || !(v >= 0 && v < 1e15))
 		return "-";
 	s = (long)v;
 	if (v < 60)
@@ -298,7 +299,7 @@ static const char *secs(const json_t *o, const char *key, char *buf, size_t len)
 {
 	double v;
 
-	if (num(o, key, &v) < 0 || v < 0)
+	if (num(o, key, &v) < 0 || !(v >= 0 && v < 1e15))
 		return "-";
 	if (v < 60)
 		snprintf(buf, len, "%.1fs", v);

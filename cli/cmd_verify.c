@@ -9,6 +9,7 @@
 
 #include "capctl.h"
 #include "capfile.h"
+#include "flowsum.h"
 #include "store.h"
 
 struct frame_tally {
@@ -55,12 +56,20 @@ static const char *walk(const struct obuf *b, size_t nidb, struct frame_tally *t
 	return NULL;
 }
 
+/* A flow record that reads and parses (its CRC and sizes check out). */
+static bool flow_ok(struct capfile_r *r, size_t i, struct obuf *buf)
+{
+	struct flowsum fs;
+
+	return !capfile_r_flowsum(r, i, buf) && !flowsum_parse(buf->data, buf->len, &fs);
+}
+
 static bool check_file(const char *path, bool listed)
 {
 	char err[1024], why[256];
 	struct capfile_r *r = capctl_open_file(path, err, sizeof(err));
 	struct frame_tally t;
-	struct obuf b = { 0 };
+	struct obuf b = { 0 }, fb = { 0 };
 	const char *bad = NULL;
 	bool located = false;   /* bad already names the frame and offset */
 	uint64_t packets = 0;
@@ -82,6 +91,14 @@ static bool check_file(const char *path, bool listed)
 
 		if (!rc)
 			rc = capfile_r_frame(r, i, &b);
+		if (!rc && e->flow_size && !flow_ok(r, i, &fb)) {
+			snprintf(why, sizeof(why), "frame %zu: its flow record (%u bytes before "
+				 "its index record) is damaged; queries read the frame whole",
+				 i, e->flow_size);
+			bad = why;
+			located = true;
+			break;
+		}
 		if (rc) {
 			located = rc == -EBADMSG;
 			bad = located ? capfile_r_error(r) : strerror(-rc);
@@ -127,6 +144,7 @@ static bool check_file(const char *path, bool listed)
 	bool ok = !bad && capfile_r_state(r) != CAPFILE_TORN;
 
 	obuf_free(&b);
+	obuf_free(&fb);
 	capfile_r_close(r);
 	return ok;
 }
@@ -171,7 +189,15 @@ int capctl_verify(const struct capctl_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++) {
-			bool ok = check_file(argv[i], false);
+			char why[4200];
+			bool ok;
+
+			if (capctl_in_store(ctx, argv[i], why, sizeof(why))) {
+				printf("REFUSED %s\n", why);
+				all_ok = false;
+				continue;
+			}
+			ok = check_file(argv[i], false);
 
 			if (!ok && repair)
 				ok = repair_file(argv[i]);

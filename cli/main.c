@@ -14,10 +14,16 @@ static void usage(FILE *f)
 		"usage: capctl [--store DIR] COMMAND [ARGS]\n"
 		"\n"
 		"  list [--json]                       files, time spans, packets, ratios, state\n"
-		"  slice [--from T] [--to T] [-w FILE|-] [--force] [--format pcapng|pcap]\n"
-		"        [--compress zstd] [--count] [FILTER...]\n"
+		"  slice [--from T] [--to T] [-w FILE|-] [--force]\n"
+		"        [--format pcapng|pcap|pcap-us] [--compress zstd] [--count] [--json]\n"
+		"        [FILTER...]\n"
 		"                                      packets with from <= ts < to matching a\n"
 		"                                      libpcap FILTER, in timestamp order\n"
+		"  follow [--from T] [-w FILE|-] [--format pcapng|pcap|pcap-us] [FILTER...]\n"
+		"                                      packets as they are stored, like tail -f\n"
+		"  stats [--from T] [--to T] [--by DURATION] [--top N] [--exact] [--json]\n"
+		"                                      packets, bytes and drops per interval,\n"
+		"                                      top talkers\n"
 		"  verify [--repair] [FILE...]         check every frame and index entry;\n"
 		"                                      --repair seals torn files\n"
 		"  status [--json] [--socket PATH]     the running daemon's queues, rates, drops\n"
@@ -44,12 +50,13 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int ch;
 
-	if (!ctx.store || !*ctx.store)
+	ctx.store_given = ctx.store && *ctx.store;
+	if (!ctx.store_given)
 		ctx.store = "./store";
 	/* "+": stop at the subcommand, whose options are its own */
 	while ((ch = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
 		switch (ch) {
-		case 's': ctx.store = optarg; break;
+		case 's': ctx.store = optarg; ctx.store_given = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("capctl %s\n", CAPCTL_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -73,6 +80,10 @@ int main(int argc, char **argv)
 		return capctl_status(&ctx, argc, argv);
 	if (!strcmp(cmd, "ptp"))
 		return capctl_ptp(&ctx, argc, argv);
-	capctl_err("unknown command '%s' (list, slice, verify, status, ptp)", cmd);
+	if (!strcmp(cmd, "follow"))
+		return capctl_follow(&ctx, argc, argv);
+	if (!strcmp(cmd, "stats"))
+		return capctl_stats(&ctx, argc, argv);
+	capctl_err("unknown command '%s' (list, slice, follow, stats, verify, status, ptp)", cmd);
 	return 2;
 }

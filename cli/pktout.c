@@ -12,6 +12,7 @@
 #define FLUSH_AT (1u << 20)
 #define MAX_IF 256
 #define PCAP_NSEC_MAGIC 0xA1B23C4Du
+#define PCAP_USEC_MAGIC 0xA1B2C3D4u
 
 struct out_if {
 	uint8_t *block;
@@ -27,7 +28,9 @@ struct pktout {
 	struct out_if ifs[MAX_IF];
 	size_t nif;
 	uint16_t linktype;          /* pcap */
-	uint32_t snaplen;           /* pcap */
+	uint32_t snaplen;           /* pcap: the largest of the interfaces */
+	uint32_t min_snaplen;       /* pcap: pktout_min_snaplen */
+	uint32_t hdr_snaplen;       /* pcap: as written in the header */
 	bool header_done;
 	int err;                    /* first write error, sticky */
 };
@@ -66,24 +69,37 @@ static int zstd_out(struct pktout *o, const uint8_t *p, size_t len, ZSTD_EndDire
 			return -EIO;
 		if (write_fd(o, o->zbuf.data, ob.pos))
 			return o->err;
-	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	} while (mode != ZSTD_e_continue ? left != 0 : in.pos < in.size);
 	return 0;
 }
 
-static int flush(struct pktout *o, bool last)
+static int flush(struct pktout *o, ZSTD_EndDirective mode)
 {
 	int err;
 
 	if (o->zc)
-		err = zstd_out(o, o->buf.data, o->buf.len, last ? ZSTD_e_end : ZSTD_e_continue);
+		err = zstd_out(o, o->buf.data, o->buf.len, mode);
 	else
 		err = write_fd(o, o->buf.data, o->buf.len);
 	obuf_reset(&o->buf);
 	return err;
 }
 
+int pktout_parse_format(const char *s, enum pktout_format *fmt)
+{
+	if (!strcmp(s, "pcapng"))
+		*fmt = PKTOUT_PCAPNG;
+	else if (!strcmp(s, "pcap") || !strcmp(s, "pcap-ns"))
+		*fmt = PKTOUT_PCAP;
+	else if (!strcmp(s, "pcap-us"))
+		*fmt = PKTOUT_PCAP_US;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 struct pktout *pktout_open(const char *path, bool force, enum pktout_format fmt,
-			   bool zstd, char *err, size_t errlen)
+			   bool zstd, const char *appl, char *err, size_t errlen)
 {
 	struct pktout *o = calloc(1, sizeof(*o));
 	int e = ENOMEM;
@@ -122,7 +138,7 @@ struct pktout *pktout_open(const char *path, bool force, enum pktout_format fmt,
 		if (obuf_reserve(&o->buf, 512))
 			goto fail;
 		o->buf.len = pcapng_put_shb(o->buf.data, o->buf.cap, NULL, NULL,
-					    "capctl slice (captured)", NULL);
+					    appl, NULL);
 	}
 	return o;
 fail:
@@ -147,13 +163,13 @@ int pktout_add_if(struct pktout *o, const uint8_t *block, size_t len,
 		snprintf(err, errlen, "more than %d distinct interfaces", MAX_IF);
 		return -EINVAL;
 	}
-	if (o->fmt == PKTOUT_PCAP) {
+	if (o->fmt != PKTOUT_PCAPNG) {
 		if (o->nif && idb->linktype != o->linktype) {
 			snprintf(err, errlen, "pcap holds one link type, these packets have "
 				 "%u and %u; use --format pcapng", o->linktype, idb->linktype);
 			return -EINVAL;
 		}
-		if (o->header_done && idb->snaplen > o->snaplen) {
+		if (o->header_done && idb->snaplen > o->hdr_snaplen) {
 			snprintf(err, errlen, "interface with a larger snaplen after the pcap "
 				 "header was written");
 			return -EINVAL;
@@ -177,16 +193,24 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
+void pktout_min_snaplen(struct pktout *o, uint32_t snaplen)
+{
+	o->min_snaplen = snaplen;
+}
+
 static int pcap_header(struct pktout *o)
 {
 	uint8_t h[24];
 
-	put32(h, PCAP_NSEC_MAGIC);
+	o->hdr_snaplen = o->snaplen > o->min_snaplen ? o->snaplen : o->min_snaplen;
+	if (!o->hdr_snaplen)
+		o->hdr_snaplen = 262144;
+	put32(h, o->fmt == PKTOUT_PCAP_US ? PCAP_USEC_MAGIC : PCAP_NSEC_MAGIC);
 	memcpy(h + 4, &(uint16_t){ 2 }, 2);
 	memcpy(h + 6, &(uint16_t){ 4 }, 2);
 	put32(h + 8, 0);
 	put32(h + 12, 0);
-	put32(h + 16, o->snaplen ? o->snaplen : 262144);
+	put32(h + 16, o->hdr_snaplen);
 	put32(h + 20, o->nif ? o->linktype : 1);
 	o->header_done = true;
 	return obuf_append(&o->buf, h, sizeof(h));
@@ -197,13 +221,17 @@ int pktout_packet(struct pktout *o, uint32_t ifid, uint64_t ts_ns, const uint8_t
 {
 	if (o->err)
 		return o->err;
-	if (o->fmt == PKTOUT_PCAP) {
+	if (o->fmt != PKTOUT_PCAPNG) {
+		uint32_t frac = (uint32_t)(ts_ns % 1000000000u);
 		uint8_t rec[16];
 
 		if (!o->header_done && pcap_header(o))
 			return -ENOMEM;
+		/* truncated, as libpcap does when it reads ns into us */
+		if (o->fmt == PKTOUT_PCAP_US)
+			frac /= 1000u;
 		put32(rec, (uint32_t)(ts_ns / 1000000000u));
-		put32(rec + 4, (uint32_t)(ts_ns % 1000000000u));
+		put32(rec + 4, frac);
 		put32(rec + 8, caplen);
 		put32(rec + 12, origlen);
 		if (obuf_append(&o->buf, rec, sizeof(rec)) || obuf_append(&o->buf, data, caplen))
@@ -216,17 +244,27 @@ int pktout_packet(struct pktout *o, uint32_t ifid, uint64_t ts_ns, const uint8_t
 			return -ENOMEM;
 		o->buf.len += pcapng_put_epb(o->buf.data + o->buf.len, need, &e);
 	}
-	return o->buf.len >= FLUSH_AT ? flush(o, false) : 0;
+	return o->buf.len >= FLUSH_AT ? flush(o, ZSTD_e_continue) : 0;
+}
+
+int pktout_flush(struct pktout *o)
+{
+	if (o->err)
+		return o->err;
+	/* without an interface the link type is unknown: no header yet */
+	if (o->fmt != PKTOUT_PCAPNG && !o->header_done && o->nif && pcap_header(o))
+		return -ENOMEM;
+	return flush(o, ZSTD_e_flush);
 }
 
 int pktout_close(struct pktout *o)
 {
 	int err = 0;
 
-	if (o->fmt == PKTOUT_PCAP && !o->header_done && pcap_header(o))
+	if (o->fmt != PKTOUT_PCAPNG && !o->header_done && pcap_header(o))
 		err = -ENOMEM;
 	if (!err)
-		err = flush(o, true);
+		err = flush(o, ZSTD_e_end);
 	if (o->close_fd && close(o->fd) < 0 && !err)
 		err = -errno;
 	for (size_t i = 0; i < o->nif; i++)

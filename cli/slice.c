@@ -12,8 +12,11 @@
 #include <string.h>
 
 #include "capctl.h"
+#include "bpfset.h"
 #include "capfile.h"
 #include "cursor.h"
+#include "flowsum.h"
+#include "prune.h"
 #include "slice.h"
 
 #define MAX_PROGS 16
@@ -51,6 +54,13 @@ struct slice {
 	size_t nfiles;
 	struct plan_file fallback;  /* interfaces for an empty result */
 	uint64_t files_total, frames_total, files_skipped;
+	struct prune *pr;           /* NULL: the filter can never rule a frame out */
+	struct obuf fsbuf;          /* a frame's flow summary */
+	uint64_t frames_pruned;
+	/* progress (slice_set_progress): callback, frames chosen, last report */
+	slice_progress_fn progress;
+	void *progress_arg;
+	uint64_t progress_total, progress_pk, progress_fr;
 };
 
 /* libpcap compiles for a DLT; our IDBs hold LINKTYPE values.  libpcap maps
@@ -97,8 +107,10 @@ static const struct bpf_program *prog_for(struct slice *sl, uint16_t linktype,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (pcap_compile(p, &pr->bpf, sl->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errlen, "filter '%s': %s", sl->filter, pcap_geterr(p));
+	if (bpfset_refuse(sl->filter, err, errlen) ||
+	    pcap_compile(p, &pr->bpf, sl->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		if (!bpfset_refuse(sl->filter, err, errlen))
+			snprintf(err, errlen, "filter '%s': %s", sl->filter, pcap_geterr(p));
 		pcap_close(p);
 		errno = EINVAL;
 		return NULL;
@@ -157,6 +169,19 @@ static int copy_idb(const struct capfile_r *r, size_t i, struct plan_idb *out)
 	return 0;
 }
 
+/* Whether frame i of r may hold a packet the filter matches: false only
+ * when its flow summary proves it holds none.  A frame without one, or
+ * whose summary cannot be read, is read. */
+static bool may_match(struct slice *sl, struct capfile_r *r, size_t i)
+{
+	struct flowsum fs;
+
+	if (capfile_r_flowsum(r, i, &sl->fsbuf) ||
+	    flowsum_parse(sl->fsbuf.data, sl->fsbuf.len, &fs))
+		return true;
+	return prune_may_match(sl->pr, &fs);
+}
+
 /* Chooses the frames of one file; keeps the file in the plan if any. */
 static int plan_file(struct slice *sl, const char *path, size_t order, char *err,
 		     size_t errlen)
@@ -183,25 +208,9 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 		e = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < capfile_r_nframes(r); i++) {
-		const struct capindex_entry *en = capfile_r_entry(r, i);
-
-		if (!(en->flags & (CAPINDEX_F_HEADER | CAPINDEX_F_STATS)))
-			sl->frames_total++;
-		if (!overlaps(en, sl->from, sl->to))
-			continue;
-		pf.frames[pf.nframes++] = i;
-		if ((int64_t)en->ts_min < pf.min_ts)
-			pf.min_ts = (int64_t)en->ts_min;
-	}
-	if (!pf.nframes) {
-		/* an empty result still names an interface, so that readers
-		 * (editcap, tcpdump) accept the file */
-		if (!sl->fallback.nidb && capfile_r_nidb(r) && !copy_idb(r, 0, &sl->fallback.idbs[0]))
-			sl->fallback.nidb = 1;
-		free_plan(&pf);
-		goto return_ok;
-	}
+	/* the filter compiles for every interface before any frame is ruled
+	 * out, so that a filter libpcap rejects is an error even when the index
+	 * alone could answer */
 	pf.nidb = capfile_r_nidb(r) < CAPFILE_MAX_IF ? capfile_r_nidb(r) : CAPFILE_MAX_IF;
 	for (size_t i = 0; i < pf.nidb; i++) {
 		const struct pcapng_idb *idb = capfile_r_idb(r, i);
@@ -215,6 +224,29 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 			e = -errno;
 			goto out;
 		}
+	}
+	for (size_t i = 0; i < capfile_r_nframes(r); i++) {
+		const struct capindex_entry *en = capfile_r_entry(r, i);
+
+		if (!(en->flags & (CAPINDEX_F_HEADER | CAPINDEX_F_STATS)))
+			sl->frames_total++;
+		if (!overlaps(en, sl->from, sl->to))
+			continue;
+		if (sl->pr && !may_match(sl, r, i)) {
+			sl->frames_pruned++;
+			continue;
+		}
+		pf.frames[pf.nframes++] = i;
+		if ((int64_t)en->ts_min < pf.min_ts)
+			pf.min_ts = (int64_t)en->ts_min;
+	}
+	if (!pf.nframes) {
+		/* an empty result still names an interface, so that readers
+		 * (editcap, tcpdump) accept the file */
+		if (!sl->fallback.nidb && capfile_r_nidb(r) && !copy_idb(r, 0, &sl->fallback.idbs[0]))
+			sl->fallback.nidb = 1;
+		free_plan(&pf);
+		goto return_ok;
 	}
 	v = realloc(sl->files, (sl->nfiles + 1) * sizeof(*v));
 	if (!v) {
@@ -256,6 +288,15 @@ struct slice *slice_create(struct store *st, int64_t from, int64_t to, const cha
 	sl->st = st;
 	sl->from = from;
 	sl->to = to;
+	if (sl->filter[0]) {
+		sl->pr = prune_create(sl->filter);
+		if (!sl->pr)
+			goto fail;
+		if (!prune_useful(sl->pr)) {
+			prune_destroy(sl->pr);
+			sl->pr = NULL;
+		}
+	}
 	e = -store_list(st, &list, &n);
 	if (e) {
 		snprintf(err, errlen, "%s: %s", store_dir(st), strerror(e));
@@ -296,6 +337,8 @@ void slice_destroy(struct slice *sl)
 	free_plan(&sl->fallback);
 	free(sl->files);
 	free(sl->filter);
+	prune_destroy(sl->pr);
+	obuf_free(&sl->fsbuf);
 	free(sl);
 }
 
@@ -306,6 +349,33 @@ struct head {
 	struct plan_file *pf;
 	struct cursor_pkt p;
 };
+
+/* ---- progress (capctl slice's bar on a terminal): begin ---- */
+void slice_set_progress(struct slice *sl, slice_progress_fn fn, void *arg)
+{
+	sl->progress = fn;
+	sl->progress_arg = arg;
+	sl->progress_total = 0;
+	for (size_t i = 0; i < sl->nfiles; i++)
+		sl->progress_total += sl->files[i].nframes;
+}
+
+/* From the merge loop: reports when a cursor was retired (frames_read
+ * changed) and every 4096 packets; frames of open cursors count too. */
+static void report_progress(struct slice *sl, const struct slice_result *res,
+			    const struct head *heap, size_t nheap)
+{
+	uint64_t frames = res->frames_read;
+
+	if (res->packets - sl->progress_pk < 4096 && res->frames_read == sl->progress_fr)
+		return;
+	sl->progress_pk = res->packets;
+	sl->progress_fr = res->frames_read;
+	for (size_t i = 0; i < nheap; i++)
+		frames += cursor_frames_read(heap[i].c);
+	sl->progress(sl->progress_arg, frames, sl->progress_total, res->packets);
+}
+/* ---- progress: end ---- */
 
 static bool before(const struct head *a, const struct head *b)
 {
@@ -423,6 +493,7 @@ int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, ch
 	res->unlocked_bound = INT64_MIN;
 	res->files_total = sl->files_total;
 	res->frames_total = sl->frames_total;
+	res->frames_pruned = sl->frames_pruned;
 	res->files_skipped = sl->files_skipped;
 	if (!heap) {
 		snprintf(err, errlen, "out of memory");
@@ -442,6 +513,8 @@ int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, ch
 			if (rc < 0)
 				goto out;
 		}
+		if (sl->progress)   /* progress: see slice_set_progress */
+			report_progress(sl, res, heap, nheap);
 		if (!nheap)
 			break;
 		top = &heap[0];

@@ -12,6 +12,7 @@
 struct slice_result {
 	uint64_t packets;
 	uint64_t frames_read, frames_total;
+	uint64_t frames_pruned;         /* in the window, ruled out by their flow summary */
 	uint64_t files_read, files_total;
 	uint64_t damaged_frames;
 	uint64_t files_skipped;         /* unreadable */
@@ -30,5 +31,12 @@ void slice_destroy(struct slice *sl);
  * a message in err; -EPIPE when out's reader went away. */
 int slice_run(struct slice *sl, struct pktout *out, struct slice_result *res, char *err,
 	      size_t errlen);
+
+/* Progress of slice_run: frames decoded so far out of the frames chosen,
+ * and packets written.  Called when a file is done and every 4096
+ * packets. */
+typedef void (*slice_progress_fn)(void *arg, uint64_t frames_read, uint64_t frames_total,
+				  uint64_t packets);
+void slice_set_progress(struct slice *sl, slice_progress_fn fn, void *arg);
 
 #endif

@@ -37,6 +37,7 @@ struct capfile_w_opts {
 	const struct pcapng_idb *idbs;
 	size_t nidb;
 	const char *timeinfo;        /* "key=value" lines for the time record; NULL: none */
+	bool flow_index;             /* a flow record (flowsum.h) before every data frame */
 };
 
 /* Creates the .part file (never replacing an existing file: EEXIST), locks
@@ -64,15 +65,20 @@ int capfile_w_flush(struct capfile_w *w, uint64_t *lost);
 int capfile_w_stats(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
 		    uint64_t *lost);
 /* Flushes, writes a frame of ISBs, the seek table, fsyncs and renames the
- * file to its final name.  Returns 0 or negative errno; in every case the
- * file descriptor is closed and w must still be destroyed. */
+ * file to its final name, then closes it (w must still be destroyed).
+ * Returns 0, or negative errno when a step failed (a full disk): the file
+ * then stays open and locked, cut back to its last whole frame, and close
+ * may be called again: it goes on from the step that failed (a retry that
+ * must still write the statistics writes the ISBs it is given, after
+ * those of an earlier try that got that far).  capfile_w_destroy instead
+ * leaves it as a torn .part file. */
 int capfile_w_close(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
 		    uint64_t *lost);
 /* Frees w; a file not closed is left as a .part file (readable, torn). */
 void capfile_w_destroy(struct capfile_w *w);
 uint64_t capfile_w_size(const struct capfile_w *w);          /* bytes on disk */
 uint64_t capfile_w_bytes_in(const struct capfile_w *w);      /* pcapng bytes written */
-const char *capfile_w_path(const struct capfile_w *w);       /* the .part path */
+const char *capfile_w_path(const struct capfile_w *w);       /* the .part path (final once renamed) */
 
 /* ---- reading ---- */
 
@@ -114,6 +120,11 @@ const uint8_t *capfile_r_idb_block(const struct capfile_r *r, size_t i, size_t *
  * none (written without a clock source, or by an older version); -EBADMSG
  * when the record is damaged; -EIO. */
 int capfile_r_timeinfo(struct capfile_r *r, char *text, size_t textcap);
+/* The flow summary of frame i (flowsum.h) into buf (replacing its
+ * content): 0; -ENOENT when the frame has none (header and statistics
+ * frames, files written without one); -EBADMSG when the flow record is
+ * damaged; -EIO. */
+int capfile_r_flowsum(struct capfile_r *r, size_t i, struct obuf *buf);
 /* Where the scan stopped early ("offset N: why"), or NULL. */
 const char *capfile_r_damage(const struct capfile_r *r);
 /* The last error of capfile_r_frame, as text. */

@@ -61,7 +61,7 @@ static int seal(struct capfile_r *r, size_t keep, uint64_t *cut)
 	*cut = r->data_size - data_end;
 	if (r->plain) {
 		ifd = open(r->idx_path, O_WRONLY | O_CLOEXEC);
-		at = (uint64_t)keep * CAPINDEX_REC_SIZE + r->time_size;
+		at = capfile_r_record_at(r, keep - 1) + CAPINDEX_REC_SIZE;
 		err = -EIO;
 		if (ifd < 0 || ftruncate(wfd, (off_t)data_end) < 0 ||
 		    ftruncate(ifd, (off_t)at) < 0)

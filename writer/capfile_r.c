@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_decompressBound, in libzstd since 1.4.0 */
 #include <zstd.h>
 
 #include "capfile.h"
@@ -100,7 +101,7 @@ static int scan_zst(struct capfile_r *r)
 	uint8_t hdr[8], rec[CAPINDEX_REC_SIZE];
 	struct capindex_entry e;
 	uint8_t *buf = malloc(hlen ? hlen : 1);
-	uint64_t off;
+	uint64_t off, flow = 0;
 	size_t z0;
 	uint32_t payload;
 	int err;
@@ -117,6 +118,7 @@ static int scan_zst(struct capfile_r *r)
 	off = z0;
 	while (off < r->data_size) {
 		uint64_t expect = r->n == 0 ? 0 : off + CAPINDEX_REC_SIZE;
+		bool timerec;
 
 		if (r->data_size - off < 8 || fileio_pread(r->fd, hdr, 8, off)) {
 			capfile_r_set_damage(r, off, "file ends inside an index record");
@@ -133,9 +135,12 @@ static int scan_zst(struct capfile_r *r)
 				capfile_r_set_damage(r, off, "skippable frame cut short");
 				break;
 			}
-			if (r->n == 1 && off == r->good_end &&
-			    time_rec_size(r->fd, r->data_size, off))
+			timerec = r->n == 1 && off == r->good_end &&
+				  time_rec_size(r->fd, r->data_size, off);
+			if (timerec)
 				r->good_end = off + 8 + (uint64_t)payload;
+			/* a flow record belongs to the index record after it */
+			flow = timerec ? 0 : flow + 8 + (uint64_t)payload;
 			off += 8 + (uint64_t)payload;
 			continue;
 		}
@@ -158,7 +163,7 @@ static int scan_zst(struct capfile_r *r)
 					     e.csize);
 			break;
 		}
-		if (!entry_fits(r, &e, expect)) {
+		if (!entry_fits(r, &e, expect) || e.flow_size != flow) {
 			capfile_r_set_damage(r, off, "index record does not match the file");
 			break;
 		}
@@ -167,6 +172,7 @@ static int scan_zst(struct capfile_r *r)
 			return err;
 		r->good_end = r->n == 1 ? off + CAPINDEX_REC_SIZE : e.offset + e.csize;
 		off = r->good_end;
+		flow = 0;
 	}
 	return 0;
 }
@@ -176,7 +182,7 @@ static int scan_plain(struct capfile_r *r)
 {
 	uint8_t rec[CAPINDEX_REC_SIZE];
 	struct capindex_entry e;
-	uint64_t off = 0, data_end = 0;
+	uint64_t off = 0, data_end = 0, flow = 0;
 	uint32_t payload;
 	int err;
 
@@ -190,12 +196,25 @@ static int scan_plain(struct capfile_r *r)
 			break;
 		}
 		if (payload != CAPINDEX_REC_PAYLOAD) {
-			uint64_t t = r->n == 1 ? time_rec_size(r->idx_fd, r->idx_size, off) : 0;
+			uint64_t t = r->n == 1 && !flow ?
+				     time_rec_size(r->idx_fd, r->idx_size, off) : 0;
+			uint8_t tag[4];
 
-			if (!t)
-				break;  /* the seek table */
-			off += t;
-			r->idx_good_end = off;
+			if (t) {
+				off += t;
+				r->idx_good_end = off;
+				continue;
+			}
+			if (r->idx_size - off < 12 || fileio_pread(r->idx_fd, tag, 4, off + 8) ||
+			    capindex_is_table(tag))
+				break;  /* the seek table (or a cut one) */
+			if (r->idx_size - off - 8 < payload) {
+				capfile_r_set_damage(r, off, "sidecar: flow record cut short");
+				break;
+			}
+			/* a flow record: it belongs to the index record after it */
+			flow += 8 + (uint64_t)payload;
+			off += 8 + (uint64_t)payload;
 			continue;
 		}
 		if (r->idx_size - off < CAPINDEX_REC_SIZE ||
@@ -204,7 +223,7 @@ static int scan_plain(struct capfile_r *r)
 			capfile_r_set_damage(r, off, "sidecar: index record damaged or cut");
 			break;
 		}
-		if (!entry_fits(r, &e, data_end)) {
+		if (!entry_fits(r, &e, data_end) || e.flow_size != flow) {
 			capfile_r_set_damage(r, e.offset, "frame %u %s", e.seq,
 				     e.offset + e.csize > r->data_size ? "cut short" :
 				     "does not match its index record");
@@ -213,6 +232,7 @@ static int scan_plain(struct capfile_r *r)
 		err = add_entry(r, &e);
 		if (err)
 			return err;
+		flow = 0;
 		off += CAPINDEX_REC_SIZE;
 		data_end = e.offset + e.csize;
 		r->good_end = data_end;
@@ -247,6 +267,8 @@ static int load_table(struct capfile_r *r)
 		if (i == 1 && !r->plain)
 			expect = e[0].csize + CAPINDEX_REC_SIZE * 2 +
 				 time_rec_size(r->fd, size, e[0].csize + CAPINDEX_REC_SIZE);
+		if (i > 0 && !r->plain)
+			expect += e[i].flow_size;
 		if (!entry_fits(r, &e[i], expect))
 			goto out;
 		err = add_entry(r, &e[i]);
@@ -400,6 +422,18 @@ struct capfile_r *capfile_r_open(const char *path, char *err, size_t errlen)
 		r->time_size = r->plain ? time_rec_size(r->idx_fd, r->idx_size, CAPINDEX_REC_SIZE) :
 			       time_rec_size(r->fd, r->data_size,
 					     r->ents[0].csize + CAPINDEX_REC_SIZE);
+	if (r->plain && r->n) {
+		/* sidecar: R0 [TI] {[Fk] Rk}: where each record is */
+		r->recs = malloc(r->n * sizeof(*r->recs));
+		if (!r->recs) {
+			e = ENOMEM;
+			goto fail;
+		}
+		r->recs[0] = 0;
+		for (size_t i = 1; i < r->n; i++)
+			r->recs[i] = r->recs[i - 1] + CAPINDEX_REC_SIZE + r->ents[i].flow_size +
+				     (i == 1 ? r->time_size : 0);
+	}
 	e = -load_header(r);
 	if (e) {
 		snprintf(err, errlen, "%s: %s", path, e == ENOMEM ? "out of memory" :
@@ -431,6 +465,7 @@ void capfile_r_close(struct capfile_r *r)
 	obuf_free(&r->hdr);
 	obuf_free(&r->cbuf);
 	free(r->ents);
+	free(r->recs);
 	free(r->path);
 	free(r->idx_path);
 	free(r);
@@ -452,6 +487,7 @@ static int check_ucrc(struct capfile_r *r, size_t i, const struct obuf *out)
 int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 {
 	const struct capindex_entry *e;
+	unsigned long long bound;
 	size_t got;
 	int err;
 
@@ -459,11 +495,15 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 		return -EINVAL;
 	e = &r->ents[i];
 	obuf_reset(out);
-	if (obuf_reserve(out, e->usize ? e->usize : 1))
-		return -ENOMEM;
+	/* usize is only what the index record says: nothing is allocated for
+	 * it before the frame on disk (csize bytes, which lie in the file) is
+	 * known to be able to hold that much */
 	if (r->plain || e->level == COMP_LEVEL_PLAIN) {
-		err = e->csize == e->usize ? fileio_pread(r->fd, out->data, e->csize, e->offset) :
-		      -ENODATA;
+		err = e->csize != e->usize ? -ENODATA :
+		      obuf_reserve(out, e->usize ? e->usize : 1) ? -ENOMEM :
+		      fileio_pread(r->fd, out->data, e->csize, e->offset);
+		if (err == -ENOMEM)
+			return err;
 		if (err) {
 			snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu at offset %llu: %s", i,
 				 (unsigned long long)e->offset, err == -ENODATA ?
@@ -482,6 +522,15 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 			 i, (unsigned long long)e->offset, strerror(-err));
 		return err == -ENODATA ? -EBADMSG : -EIO;
 	}
+	bound = ZSTD_decompressBound(r->cbuf.data, e->csize);
+	if (bound == ZSTD_CONTENTSIZE_ERROR || e->usize > bound) {
+		snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu at offset %llu: %s", i,
+			 (unsigned long long)e->offset, bound == ZSTD_CONTENTSIZE_ERROR ?
+			 "not a whole zstd frame" : "decodes to less than its index record says");
+		return -EBADMSG;
+	}
+	if (obuf_reserve(out, e->usize ? e->usize : 1))
+		return -ENOMEM;
 	got = ZSTD_decompressDCtx(r->dctx, out->data, e->usize, r->cbuf.data, e->csize);
 	if (ZSTD_isError(got) || got != e->usize) {
 		snprintf(r->errbuf, sizeof(r->errbuf), "frame %zu at offset %llu: %s", i,
@@ -496,8 +545,41 @@ int capfile_r_frame(struct capfile_r *r, size_t i, struct obuf *out)
 uint64_t capfile_r_record_at(const struct capfile_r *r, size_t i)
 {
 	if (r->plain)
-		return i == 0 ? 0 : i * CAPINDEX_REC_SIZE + r->time_size;
+		return r->recs[i];
 	return i == 0 ? r->ents[0].csize : r->ents[i].offset - CAPINDEX_REC_SIZE;
+}
+
+int capfile_r_flowsum(struct capfile_r *r, size_t i, struct obuf *buf)
+{
+	const struct capindex_entry *e;
+	const uint8_t *sum;
+	uint8_t *rec;
+	size_t len;
+	int err;
+
+	if (i >= r->n)
+		return -EINVAL;
+	e = &r->ents[i];
+	if (!e->flow_size)
+		return -ENOENT;
+	/* a damaged entry may put the flow record before the file's start */
+	if (capfile_r_record_at(r, i) < e->flow_size)
+		return -EBADMSG;
+	rec = malloc(e->flow_size);
+	if (!rec)
+		return -ENOMEM;
+	err = fileio_pread(r->plain ? r->idx_fd : r->fd, rec, e->flow_size,
+			   capfile_r_record_at(r, i) - e->flow_size);
+	if (err)
+		err = err == -ENODATA ? -EBADMSG : -EIO;
+	if (!err)
+		err = capindex_get_flow(rec, e->flow_size, &sum, &len);
+	if (!err) {
+		obuf_reset(buf);
+		err = obuf_append(buf, sum, len);
+	}
+	free(rec);
+	return err;
 }
 
 int capfile_r_check_record(struct capfile_r *r, size_t i)

@@ -25,6 +25,7 @@ struct capfile_r {
 	uint64_t good_end;         /* data file: end of the last whole frame (+record) */
 	uint64_t idx_good_end;     /* sidecar: end of the last good record */
 	uint64_t time_size;        /* the time record after R0 (capindex.h); 0 none */
+	uint64_t *recs;            /* plain: sidecar offset of each entry's record */
 	struct capindex_entry *ents;
 	size_t n, cap;
 	struct obuf hdr, cbuf;

@@ -12,6 +12,7 @@
 #include "capfile.h"
 #include "comp.h"
 #include "fileio.h"
+#include "flowsum.h"
 
 #define HEADER_LEVEL 3
 
@@ -26,10 +27,20 @@ struct capfile_w {
 	const struct comp_ops *ops; /* of the open frame; NULL: none open */
 	void *zstd_ctx, *stored_ctx, *none_ctx;
 	struct capindex_entry cur;
+	struct flowsum_builder *fb; /* flow summaries of data frames; NULL: none */
+	uint32_t linktype[CAPFILE_MAX_IF];
+	size_t nlink;
+	uint8_t *frec;              /* the open frame's flow record */
+	size_t frec_cap, frec_len;
 	bool clock_seen;            /* capfile_w_clock was called for the open frame */
 	struct capindex_entry *ents;
 	size_t nent, cap;
+	int closing;                /* how far a close that failed got (enum close_stage) */
 };
+
+/* The steps of capfile_w_close, so that a close that failed (a full
+ * disk) can be tried again from where it stopped. */
+enum close_stage { CLOSE_OPEN, CLOSE_SEALED, CLOSE_IDX_RENAMED, CLOSE_RENAMED };
 
 static void *ctx_for(struct capfile_w *w, const struct comp_ops *ops)
 {
@@ -76,6 +87,9 @@ static int begin_frame(struct capfile_w *w, int level, uint32_t flags)
 	w->cur.level = (int8_t)level;
 	w->cur.clock_worst_ns = INT64_MIN;
 	w->clock_seen = false;
+	w->frec_len = 0;
+	if (w->fb)
+		flowsum_builder_reset(w->fb);
 	/* raw and plain frames have no zstd checksum: keep a CRC of our own */
 	if (level == COMP_LEVEL_STORED || level == COMP_LEVEL_PLAIN) {
 		w->cur.flags |= CAPINDEX_F_UCRC;
@@ -103,6 +117,36 @@ static int feed(struct capfile_w *w, const void *data, size_t len)
 	return 0;
 }
 
+/* The flow record of the open data frame into w->frec (frec_len 0: none,
+ * also when the summary would not fit the index's size field: the frame
+ * is then simply always read). */
+static int make_flow_record(struct capfile_w *w)
+{
+	size_t n, size;
+	uint8_t *p;
+
+	w->frec_len = 0;
+	if (!w->fb || w->cur.flags & (CAPINDEX_F_HEADER | CAPINDEX_F_STATS))
+		return 0;
+	n = flowsum_serialize(w->fb, NULL, 0);
+	size = capindex_flow_size(n);
+	if (size > CAPINDEX_FLOW_MAX)
+		return 0;
+	if (size > w->frec_cap) {
+		p = realloc(w->frec, size);
+		if (!p)
+			return -ENOMEM;
+		w->frec = p;
+		w->frec_cap = size;
+	}
+	/* the summary goes where the record wants it, the header around it */
+	if (flowsum_serialize(w->fb, w->frec + 16, size - 16) != n)
+		return -EIO;
+	capindex_put_flow(w->frec, w->frec + 16, n);
+	w->frec_len = size;
+	return 0;
+}
+
 /* Ends the open frame and puts it (and its record) on disk. */
 static int end_frame(struct capfile_w *w)
 {
@@ -113,20 +157,25 @@ static int end_frame(struct capfile_w *w)
 
 	err = w->ops->end(ctx_for(w, w->ops), &w->out);
 	w->ops = NULL;
+	if (!err)
+		err = make_flow_record(w);
 	if (err)
 		return err;
+	e->flow_size = (uint32_t)w->frec_len;
 	if (w->plain) {
 		e->offset = w->off;
 		e->csize = (uint32_t)w->out.len;
 		err = fileio_pwrite(w->fd, w->out.data, w->out.len, w->off);
+		if (!err && w->frec_len)
+			err = fileio_pwrite(w->idx_fd, w->frec, w->frec_len, w->idx_off);
 		if (!err) {
 			capindex_put_record(rec, e);
-			err = fileio_pwrite(w->idx_fd, rec, sizeof(rec), w->idx_off);
+			err = fileio_pwrite(w->idx_fd, rec, sizeof(rec), w->idx_off + w->frec_len);
 		}
 		if (err)
 			goto undo;
 		w->off += e->csize;
-		w->idx_off += sizeof(rec);
+		w->idx_off += w->frec_len + sizeof(rec);
 	} else if (first) {
 		/* the header frame comes first, its record after it */
 		e->offset = 0;
@@ -139,13 +188,16 @@ static int end_frame(struct capfile_w *w)
 			goto undo;
 		w->off += w->out.len;
 	} else {
-		e->offset = w->off + CAPINDEX_REC_SIZE;
+		/* [flow record][index record][frame] */
+		e->offset = w->off + w->frec_len + CAPINDEX_REC_SIZE;
 		e->csize = (uint32_t)(w->out.len - CAPINDEX_REC_SIZE);
 		capindex_put_record(w->out.data, e);
-		err = fileio_pwrite(w->fd, w->out.data, w->out.len, w->off);
+		err = w->frec_len ? fileio_pwrite(w->fd, w->frec, w->frec_len, w->off) : 0;
+		if (!err)
+			err = fileio_pwrite(w->fd, w->out.data, w->out.len, w->off + w->frec_len);
 		if (err)
 			goto undo;
-		w->off += w->out.len;
+		w->off += w->frec_len + w->out.len;
 	}
 	w->bytes_in += e->usize;
 	/* start writeback now, so that dirty pages never pile up and the fsync
@@ -226,41 +278,47 @@ static char *concat(const char *a, const char *b)
 	return s;
 }
 
-/* Creates path, locked, without a moment in which it exists unlocked: a
- * reader would take it for torn, and a repair could seal it under us.  The
- * file is made and locked under a hidden name (which no store listing
- * matches), then linked to its real name, which fails if that exists. */
-static int open_part(const char *path)
+/* A new file, locked, under a hidden name (which no store listing
+ * matches); capfile_w_create links it to its real name once its header is
+ * written.  A reader never sees it unlocked (it would take it for torn, and
+ * a repair could seal it under us) nor without its header. */
+static int open_tmp(const char *path, char *tmp, size_t len)
 {
-	char tmp[4096], *slash;
+	const char *slash = strrchr(path, '/');
 	int fd, e;
 
-	slash = strrchr(path, '/');
-	snprintf(tmp, sizeof(tmp), "%.*s.%s.new", slash ? (int)(slash - path + 1) : 0, path,
+	snprintf(tmp, len, "%.*s.%s.new", slash ? (int)(slash - path + 1) : 0, path,
 		 slash ? slash + 1 : path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || link(tmp, path) < 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
 		errno = e;
 		return -1;
 	}
-	unlink(tmp);
 	return fd;
 }
 
 struct capfile_w *capfile_w_create(const struct capfile_w_opts *o)
 {
 	struct capfile_w *w = calloc(1, sizeof(*w));
+	char tmp[4096];
 	int err = ENOMEM;
 
 	if (!w)
 		goto out;
 	w->fd = w->idx_fd = -1;
 	w->plain = o->plain;
+	if (o->flow_index) {
+		w->fb = flowsum_builder_create();
+		if (!w->fb)
+			goto fail;
+		for (size_t i = 0; i < o->nidb && i < CAPFILE_MAX_IF; i++)
+			w->linktype[w->nlink++] = o->idbs[i].linktype;
+	}
 	w->final = strdup(o->path);
 	w->part = concat(o->path, CAPFILE_PART_SUFFIX);
 	if (!w->final || !w->part)
@@ -275,24 +333,30 @@ struct capfile_w *capfile_w_create(const struct capfile_w_opts *o)
 		if (!w->idx_part)
 			goto fail;
 	}
-	w->fd = open_part(w->part);
+	/* the .part file appears with its header (and time record) whole and
+	 * its lock taken: made under a hidden name (which no store listing
+	 * matches), written, then linked to its real name, which fails if
+	 * that exists */
+	w->fd = open_tmp(w->part, tmp, sizeof(tmp));
 	if (w->fd < 0) {
 		err = errno;
 		goto fail;
 	}
 	if (w->plain) {
-		w->idx_fd = open(w->idx_part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		w->idx_fd = open(w->idx_part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (w->idx_fd < 0) {
 			err = errno;
-			unlink(w->part);
+			unlink(tmp);
 			goto fail;
 		}
 	}
 	err = -write_header(w, o);
 	if (!err && o->timeinfo)
 		err = -write_timeinfo(w, o->timeinfo);
+	if (!err && link(tmp, w->part) < 0)
+		err = errno;
+	unlink(tmp);
 	if (err) {
-		unlink(w->part);
 		if (w->idx_part)
 			unlink(w->idx_part);
 		goto fail;
@@ -303,6 +367,33 @@ fail:
 out:
 	errno = err;
 	return NULL;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Every packet of the batch into the flow summary.  Batches come from
+ * batch_add, so their EPBs are well formed; the bounds are checked all
+ * the same, as cheaply as the walk itself. */
+static void summarize(struct capfile_w *w, const struct batch *b)
+{
+	size_t off = 0;
+
+	while (b->len - off >= 32) {
+		const uint8_t *p = b->data + off;
+		uint32_t blen = rd32(p + 4), ifid = rd32(p + 8), caplen = rd32(p + 20);
+
+		if (blen < 32 || blen > b->len - off || caplen > blen - 32)
+			break;
+		flowsum_add_packet(w->fb, ifid < w->nlink ? w->linktype[ifid] : UINT32_MAX,
+				   p + 28, caplen, rd32(p + 24));
+		off += blen;
+	}
 }
 
 int capfile_w_feed(struct capfile_w *w, const struct batch *b, int level)
@@ -318,6 +409,8 @@ int capfile_w_feed(struct capfile_w *w, const struct batch *b, int level)
 	err = feed(w, b->data, b->len);
 	if (err || !b->packets)
 		return err;
+	if (w->fb)
+		summarize(w, b);
 	if (!e->packets) {
 		e->ts_first = b->ts_first;
 		e->ts_min = b->ts_min;
@@ -419,60 +512,77 @@ static int fsync_dir(const char *path)
 	return err;
 }
 
-int capfile_w_close(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
-		    uint64_t *lost)
+/* Flush, statistics frame, seek table, fsync.  On failure the file is cut
+ * back to its last whole frame, so that another try starts clean. */
+static int seal(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
+		uint64_t *lost)
 {
-	size_t tlen = capindex_table_size(w->nent + 1);
-	uint8_t *table = NULL;
+	size_t tlen;
+	uint8_t *table;
 	int fd, err;
 	uint64_t at;
 
-	if (w->fd < 0)
-		return -EBADF;
 	err = capfile_w_flush(w, lost);
 	if (!err && nisb)
 		err = write_stats(w, isb, nisb);
 	if (err)
-		goto out;
+		return err;
 	tlen = capindex_table_size(w->nent);
 	table = malloc(tlen);
-	err = -ENOMEM;
 	if (!table)
-		goto out;
+		return -ENOMEM;
 	capindex_put_table(table, w->ents, w->nent);
 	fd = w->plain ? w->idx_fd : w->fd;
 	at = w->plain ? w->idx_off : w->off;
 	err = fileio_pwrite(fd, table, tlen, at);
+	free(table);
+	if (!err && (fsync(w->fd) < 0 || (w->plain && fsync(w->idx_fd) < 0)))
+		err = -errno;
 	if (err) {
+		/* no table, or one not known to be on disk: take it off again */
 		if (ftruncate(fd, (off_t)at) < 0)
 			err = -errno;
-		goto out;
+		return err;
 	}
 	if (w->plain)
 		w->idx_off += tlen;
 	else
 		w->off += tlen;
-	if (fsync(w->fd) < 0 || (w->plain && fsync(w->idx_fd) < 0)) {
-		err = -errno;
-		goto out;
+	return 0;
+}
+
+int capfile_w_close(struct capfile_w *w, const struct pcapng_isb *isb, size_t nisb,
+		    uint64_t *lost)
+{
+	int err = 0;
+
+	if (w->fd < 0)
+		return -EBADF;
+	if (w->closing == CLOSE_OPEN) {
+		err = seal(w, isb, nisb, lost);
+		if (err)
+			return err;
+		w->closing = CLOSE_SEALED;
 	}
-	if (w->plain && rename(w->idx_part, w->idx_final) < 0) {
-		err = -errno;
-		goto out;
+	if (w->closing == CLOSE_SEALED) {
+		if (w->plain && rename(w->idx_part, w->idx_final) < 0)
+			return -errno;
+		w->closing = CLOSE_IDX_RENAMED;
 	}
-	if (rename(w->part, w->final) < 0) {
-		err = -errno;
-		goto out;
+	if (w->closing == CLOSE_IDX_RENAMED) {
+		if (rename(w->part, w->final) < 0)
+			return -errno;
+		w->closing = CLOSE_RENAMED;
 	}
 	err = fsync_dir(w->final);
-out:
-	free(table);
+	if (err)
+		return err;
 	close(w->fd);
 	w->fd = -1;
 	if (w->idx_fd >= 0)
 		close(w->idx_fd);
 	w->idx_fd = -1;
-	return err;
+	return 0;
 }
 
 void capfile_w_destroy(struct capfile_w *w)
@@ -490,6 +600,8 @@ void capfile_w_destroy(struct capfile_w *w)
 	if (w->none_ctx)
 		comp_none_ops.destroy(w->none_ctx);
 	obuf_free(&w->out);
+	flowsum_builder_destroy(w->fb);
+	free(w->frec);
 	free(w->ents);
 	free(w->part);
 	free(w->final);
@@ -510,5 +622,5 @@ uint64_t capfile_w_bytes_in(const struct capfile_w *w)
 
 const char *capfile_w_path(const struct capfile_w *w)
 {
-	return w->part;
+	return w->closing >= CLOSE_RENAMED ? w->final : w->part;
 }

@@ -65,6 +65,7 @@ static void put_payload(uint8_t *p, const struct capindex_entry *e)
 	put32(p + 64, e->packets);
 	p[68] = (uint8_t)e->level;
 	p[69] = e->clock_state;
+	put16(p + 70, (uint16_t)(e->flow_size / 4));
 	put64(p + 72, e->bytes);
 	put64(p + 80, e->capbytes);
 	put64(p + 88, (uint64_t)e->clock_worst_ns);
@@ -89,6 +90,7 @@ static int get_payload(const uint8_t *p, struct capindex_entry *e)
 	e->packets = get32(p + 64);
 	e->level = (int8_t)p[68];
 	e->clock_state = p[69];
+	e->flow_size = (uint32_t)get16(p + 70) * 4;
 	e->bytes = get64(p + 72);
 	e->capbytes = get64(p + 80);
 	e->clock_worst_ns = (int64_t)get64(p + 88);
@@ -198,7 +200,8 @@ bool capindex_entry_equal(const struct capindex_entry *a, const struct capindex_
 	       a->ts_last == b->ts_last && a->ts_min == b->ts_min && a->ts_max == b->ts_max &&
 	       a->packets == b->packets && a->bytes == b->bytes && a->capbytes == b->capbytes &&
 	       a->level == b->level && a->clock_state == b->clock_state &&
-	       a->clock_worst_ns == b->clock_worst_ns && a->ucrc == b->ucrc;
+	       a->clock_worst_ns == b->clock_worst_ns && a->ucrc == b->ucrc &&
+	       a->flow_size == b->flow_size;
 }
 
 #define TIME_HDR 12u   /* tag, version, 0, text length */
@@ -252,4 +255,38 @@ int capindex_get_time(const uint8_t *src, size_t avail, char *text, size_t textc
 bool capindex_is_table(const uint8_t *payload)
 {
 	return get32(payload) == CAPINDEX_TABLE_TAG;
+}
+
+#define FLOW_HDR 8u   /* tag, summary length */
+
+size_t capindex_flow_size(size_t len)
+{
+	return (8 + FLOW_HDR + len + 3) & ~(size_t)3;
+}
+
+void capindex_put_flow(uint8_t *dst, const uint8_t *sum, size_t len)
+{
+	size_t size = capindex_flow_size(len);
+
+	put32(dst, CAPINDEX_SKIP_MAGIC);
+	put32(dst + 4, (uint32_t)(size - 8));
+	put32(dst + 8, CAPINDEX_FLOW_TAG);
+	put32(dst + 12, (uint32_t)len);
+	memmove(dst + 16, sum, len);   /* the summary may already be in place */
+	memset(dst + 16 + len, 0, size - 16 - len);
+}
+
+int capindex_get_flow(const uint8_t *src, size_t size, const uint8_t **sum, size_t *len)
+{
+	uint32_t payload, n;
+
+	if (size < 16 || size % 4 || !capindex_skippable(src, &payload) ||
+	    payload != size - 8 || get32(src + 8) != CAPINDEX_FLOW_TAG)
+		return -EBADMSG;
+	n = get32(src + 12);
+	if (n > size - 16 || capindex_flow_size(n) != size)
+		return -EBADMSG;
+	*sum = src + 16;
+	*len = n;
+	return 0;
 }

@@ -30,6 +30,7 @@
 #define CAPINDEX_TABLE_TAG  0x54535043u   /* "CPST" */
 #define CAPINDEX_TRAILER_TAG 0x444E4543u  /* "CEND" */
 #define CAPINDEX_TIME_TAG   0x49545043u   /* "CPTI" */
+#define CAPINDEX_FLOW_TAG   0x4C465043u   /* "CPFL" */
 #define CAPINDEX_VERSION 1
 
 #define CAPINDEX_F_HEADER 0x1u   /* frame holds the SHB and IDBs */
@@ -51,6 +52,7 @@ struct capindex_entry {
 	uint8_t clock_state;    /* reserved for clock provenance; 0 = unknown */
 	int64_t clock_worst_ns; /* reserved; INT64_MIN = unknown */
 	uint32_t ucrc;          /* with CAPINDEX_F_UCRC: frames without zstd's checksum */
+	uint32_t flow_size;     /* bytes of the flow record just before this record; 0 none */
 };
 
 /* A record as a skippable frame: 8-byte frame header + payload. */
@@ -93,6 +95,22 @@ void capindex_put_time(uint8_t *dst, const char *text, size_t len);
  * it is a skippable frame of another kind; -EBADMSG when damaged. */
 int capindex_get_time(const uint8_t *src, size_t avail, char *text, size_t textcap,
 		      size_t *size);
+/* Flow record: a frame's flow summary (flowsum.h), a skippable frame
+ * right before the frame's index record (in a plain file's sidecar too):
+ *   magic, payload size, "CPFL", u32 summary length n, the summary,
+ *   zeros to a multiple of 4 bytes.
+ * Its total size, a multiple of 4 up to CAPINDEX_FLOW_MAX, is in the
+ * index record (flow_size; stored as a u16 count of 4-byte words at
+ * payload offset 70). */
+#define CAPINDEX_FLOW_MAX (65535u * 4)
+size_t capindex_flow_size(size_t len);
+/* Writes the record (capindex_flow_size(len) bytes) to dst; sum may
+ * already sit at dst + 16, where the summary goes. */
+void capindex_put_flow(uint8_t *dst, const uint8_t *sum, size_t len);
+/* The summary inside a whole flow record of size bytes at src: 0 with
+ * *sum pointing into src, or -EBADMSG. */
+int capindex_get_flow(const uint8_t *src, size_t size, const uint8_t **sum, size_t *len);
+
 /* Whether the skippable frame whose payload starts at p (at least 4 bytes)
  * is the seek table. */
 bool capindex_is_table(const uint8_t *payload);

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "capfile.h"
+#include "log.h"
 #include "store.h"
 
 #define STAMP_LEN 26    /* YYYYMMDDTHHMMSS.NNNNNNNNNZ */
@@ -213,6 +215,9 @@ int store_parse_name(const char *name, struct store_file *f)
 	    back.tm_mon != (int)M - 1 || back.tm_mday != (int)D || back.tm_hour != (int)h ||
 	    back.tm_min != (int)m || back.tm_sec != (int)sec)
 		return -EINVAL;
+	/* nanoseconds since the epoch end in 2262 */
+	if (t > (INT64_MAX - (int64_t)ns) / 1000000000)
+		return -EINVAL;
 	f->start_ns = (int64_t)t * 1000000000 + ns;
 	return 0;
 }
@@ -272,7 +277,9 @@ int store_list(const struct store *st, struct store_file **files, size_t *n)
 		if (store_parse_name(de->d_name, &f))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", st->dir, de->d_name);
-		if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+		/* lstat: a symbolic link is not a store file, wherever it points
+		 * (a reader must not be led outside the store) */
+		if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
 			continue;   /* gone meanwhile (retention), or not a file */
 		f.disk_bytes = (uint64_t)sb.st_size;
 		f.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
@@ -393,4 +400,71 @@ int store_retain(const struct store *st, uint64_t max_bytes, int64_t max_age_ns,
 	}
 	free(v);
 	return err;
+}
+
+int store_space(const struct store *st, uint64_t *avail)
+{
+	struct statvfs vfs;
+
+	if (statvfs(st->dir, &vfs) < 0)
+		return -errno;
+	*avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	return 0;
+}
+
+int store_make_room(const struct store *st, uint64_t want, uint64_t *files, uint64_t *bytes)
+{
+	struct store_file *v;
+	uint64_t avail = 0;
+	size_t n;
+	int err;
+
+	err = store_list(st, &v, &n);
+	if (err)
+		return err;
+	/* oldest first, like retention; never a file being written */
+	for (size_t i = 0; i < n; i++) {
+		err = store_space(st, &avail);
+		if (err || avail >= want)
+			break;
+		if (v[i].partial && has_live_writer(st, &v[i]))
+			continue;
+		err = remove_file(st, &v[i]);
+		if (err)
+			break;
+		*files += 1;
+		*bytes += v[i].disk_bytes;
+	}
+	free(v);
+	return err;
+}
+
+int store_recover(const struct store *st)
+{
+	struct store_file *v;
+	char path[4096], msg[1024];
+	size_t n;
+	int err, sealed = 0;
+
+	sweep_hidden(st);
+	err = store_list(st, &v, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].partial)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->dir, v[i].name);
+		msg[0] = 0;
+		/* capfile_repair refuses (-EBUSY) a file a live writer holds */
+		err = capfile_repair(path, NULL, msg, sizeof(msg));
+		if (err == -EBUSY || err == -ENOENT)
+			continue;   /* being written; or closed or deleted meanwhile */
+		if (err)
+			log_msg(LOG_WARNING, "recovery: %s; left as it is", msg);
+		else
+			log_msg(LOG_NOTICE, "recovery: %s", msg);
+		sealed += !err;
+	}
+	free(v);
+	return sealed;
 }

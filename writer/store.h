@@ -49,4 +49,24 @@ int store_list(const struct store *st, struct store_file **files, size_t *n);
 int store_retain(const struct store *st, uint64_t max_bytes, int64_t max_age_ns,
 		 int64_t now_ns, uint64_t *files, uint64_t *bytes);
 
+/* Seals the torn .part files of the store, those no live writer holds
+ * (left by a writer that was killed or crashed, or whose close failed),
+ * with capfile_repair: cut after the last whole frame, seek table, final
+ * name.  Files of live writers are not touched.  Logs one line per file
+ * it tried (capfile_repair's message: the file, frames and packets kept,
+ * bytes cut; or why it was left as it is).  Returns the number of files
+ * sealed, or negative errno when the store cannot be listed. */
+int store_recover(const struct store *st);
+
+/* Bytes free on the store's file system for an unprivileged writer
+ * (statvfs f_bavail).  0 or negative errno. */
+int store_space(const struct store *st, uint64_t *avail);
+
+/* For a full file system under size-based retention: deletes the oldest
+ * files, as store_retain does (never a file being written), until want
+ * bytes are free (store_space) or none is left to delete.  A file that a
+ * reader still holds open frees its space only when the reader closes it.
+ * Adds what it deleted to *files and *bytes. */
+int store_make_room(const struct store *st, uint64_t want, uint64_t *files, uint64_t *bytes);
+
 #endif

@@ -23,6 +23,12 @@
 #define ADAPT_UP_16THS 1
 #define ADAPT_HOLD_FRAMES 8
 #define WRITER_IDLE_NS 10000000
+/* A store that refused a write (full, or failing) is tried again this
+ * often; after a full disk, writing resumes once this much (or two frames)
+ * is free. */
+#define WRITER_RETRY_NS 1000000000
+#define WRITER_ROOM_MIN (1u << 20)
+#define WRITER_HEADROOM_MAX (1ull << 30)
 
 struct writer {
 	struct writer_opts o;
@@ -49,6 +55,17 @@ struct writer {
 	int ladder[LADDER_MAX];
 	int nladder, rung, hold;
 	struct log_limit err_limit;
+	/* Writing paused because the store refused it (a full disk, a file
+	 * that cannot be made or closed): packets are counted as lost, and
+	 * every WRITER_RETRY_NS the writer tries again (retry_paused).  The
+	 * pause ends with the first frame written after it. */
+	int pause_err;                  /* negative errno; 0: writing (or trying again) */
+	int64_t pause_since, retry_at;  /* monotonic; pause_since 0: no pause */
+	uint64_t pause_lost;            /* lost_packets when the pause began */
+	struct capfile_w *unsealed;     /* a file whose close failed: kept open and
+					 * locked (a clean prefix), sealed by a retry */
+	struct log_limit full_limit;
+	struct log_limit room_limit;    /* make_room, at most once a minute */
 };
 
 static int64_t wall_ns(void)
@@ -98,7 +115,31 @@ static int pick_level(struct writer *w)
 	return w->ladder[w->rung];
 }
 
-static void flush_frame(struct writer *w)
+static bool no_room(int err)
+{
+	return err == -ENOSPC || err == -EDQUOT;
+}
+
+/* A frame was written after a pause: said once, with what it cost. */
+static void end_pause(struct writer *w)
+{
+	uint64_t lost;
+
+	pthread_mutex_lock(&w->lock);
+	lost = w->st.lost_packets - w->pause_lost;
+	w->st.store_error = 0;
+	w->st.pause_since_ns = 0;
+	pthread_mutex_unlock(&w->lock);
+	log_msg(LOG_NOTICE, "%s: writing again, into %s, after %.1f s in which %llu packets "
+		"were lost (counted as lost, and in the ISBs)", store_dir(w->o.store),
+		capfile_w_path(w->cf), (double)(log_now_ns() - w->pause_since) / 1e9,
+		(unsigned long long)lost);
+	w->pause_since = 0;
+}
+
+/* Ends the open frame; on a write error its packets are counted lost and
+ * the error returned (the file is cut back to its last whole frame). */
+static int flush_frame(struct writer *w)
 {
 	const struct capindex_entry *open = capfile_w_frame(w->cf);
 	struct capindex_entry done;
@@ -106,7 +147,7 @@ static void flush_frame(struct writer *w)
 	int err;
 
 	if (!open)
-		return;
+		return 0;
 	done = *open;
 	err = capfile_w_flush(w->cf, &lost);
 
@@ -125,6 +166,9 @@ static void flush_frame(struct writer *w)
 	if (err)
 		log_limited(&w->err_limit, LOG_ERR, "%s: frame lost (%llu packets): %s",
 			    capfile_w_path(w->cf), (unsigned long long)lost, strerror(-err));
+	else if (w->pause_since)
+		end_pause(w);
+	return err;
 }
 
 /* Interface statistics for the ISB that closes a file: counters since the
@@ -159,38 +203,217 @@ static void fill_isb(struct writer *w, struct pcapng_isb *isb, char *comment, si
 	isb->comment = comment;
 }
 
-static void close_file(struct writer *w)
+static void run_retention(struct writer *w)
 {
-	struct pcapng_isb isb;
-	char comment[256];
-	uint64_t lost = 0, files = 0, bytes = 0;
+	uint64_t files = 0, bytes = 0;
 	int err;
 
-	flush_frame(w);
-	fill_isb(w, &isb, comment, sizeof(comment));
-	err = capfile_w_close(w->cf, &isb, 1, &lost);
+	if (!w->o.retain_size && !w->o.retain_age_ns)
+		return;
+	err = store_retain(w->o.store, w->o.retain_size, w->o.retain_age_ns, wall_ns(), &files,
+			   &bytes);
 	if (err)
-		log_limited(&w->err_limit, LOG_ERR, "%s: closing: %s (left as a torn .part "
-			    "file; capctl verify --repair seals it)", capfile_w_path(w->cf),
+		log_limited(&w->err_limit, LOG_ERR, "retention in %s: %s", store_dir(w->o.store),
 			    strerror(-err));
 	pthread_mutex_lock(&w->lock);
-	w->st.files++;
-	w->st.disk_bytes += capfile_w_size(w->cf);
-	w->st.current[0] = 0;
+	w->st.retained_files += files;
+	w->st.retained_bytes += bytes;
 	pthread_mutex_unlock(&w->lock);
-	capfile_w_destroy(w->cf);
-	w->cf = NULL;
-	if (w->o.retain_size || w->o.retain_age_ns) {
-		err = store_retain(w->o.store, w->o.retain_size, w->o.retain_age_ns,
-				   wall_ns(), &files, &bytes);
-		if (err)
-			log_limited(&w->err_limit, LOG_ERR, "retention in %s: %s",
-				    store_dir(w->o.store), strerror(-err));
+}
+
+/* Free bytes wanted before writing resumes after a full disk. */
+static uint64_t room_wanted(const struct writer *w)
+{
+	uint64_t want = 2 * (uint64_t)w->o.frame_size;
+
+	return want < WRITER_ROOM_MIN ? WRITER_ROOM_MIN : want;
+}
+
+/* Free bytes size-based retention keeps on the file system: room for a
+ * whole file (at most 1 GiB) and two frames. */
+static uint64_t headroom(const struct writer *w)
+{
+	return room_wanted(w) + (w->o.rotate_size < WRITER_HEADROOM_MAX ? w->o.rotate_size :
+				 WRITER_HEADROOM_MAX);
+}
+
+/* A full disk, or one about to be, under size-based retention: the oldest
+ * files go, whatever retain_size says, until there is headroom again.
+ * True when there is room to write. */
+static bool make_room(struct writer *w)
+{
+	uint64_t files = 0, bytes = 0, avail = 0;
+	int err;
+
+	if (!w->o.retain_size)
+		return false;
+	err = store_make_room(w->o.store, headroom(w), &files, &bytes);
+	if (err)
+		log_limited(&w->err_limit, LOG_ERR, "retention in %s: %s", store_dir(w->o.store),
+			    strerror(-err));
+	if (files) {
 		pthread_mutex_lock(&w->lock);
 		w->st.retained_files += files;
 		w->st.retained_bytes += bytes;
 		pthread_mutex_unlock(&w->lock);
+		/* routine when retain_size exceeds what the file system holds */
+		log_limited(&w->room_limit, LOG_WARNING, "%s: file system (almost) full: "
+			    "deleted the %llu oldest files (%llu bytes) to make room (retain_size)",
+			    store_dir(w->o.store), (unsigned long long)files,
+			    (unsigned long long)bytes);
 	}
+	return !store_space(w->o.store, &avail) && avail >= room_wanted(w);
+}
+
+/* Stops writing until a retry works (retry_paused): packets are counted
+ * as lost meanwhile.  Said once per pause. */
+static void pause_writing(struct writer *w, int err)
+{
+	int64_t now = log_now_ns();
+
+	if (!w->pause_since) {
+		w->pause_since = now;
+		pthread_mutex_lock(&w->lock);
+		w->pause_lost = w->st.lost_packets;
+		w->st.pause_since_ns = now;
+		pthread_mutex_unlock(&w->lock);
+		log_msg(LOG_ERR, "%s: %s (%s): writing paused, packets are counted as lost; "
+			"trying again every second", store_dir(w->o.store),
+			no_room(err) ? "store full" : "store not writable", strerror(-err));
+	}
+	w->pause_err = err;
+	w->retry_at = now + WRITER_RETRY_NS;
+	pthread_mutex_lock(&w->lock);
+	w->st.store_error = -err;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Writes the closing ISB and seals cf (capfile_w_close); on success
+ * counts it and frees it.  On failure cf stays open: see capfile_w_close. */
+static int seal_file(struct writer *w, struct capfile_w *cf)
+{
+	struct pcapng_isb isb;
+	char comment[256];
+	uint64_t lost = 0;
+	int err;
+
+	fill_isb(w, &isb, comment, sizeof(comment));
+	err = capfile_w_close(cf, &isb, 1, &lost);
+	pthread_mutex_lock(&w->lock);
+	w->st.lost_packets += lost;
+	if (!err) {
+		w->st.files++;
+		w->st.disk_bytes += capfile_w_size(cf);
+		w->st.unsealed[0] = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!err)
+		capfile_w_destroy(cf);
+	return err;
+}
+
+/* A file that could not be closed stays open and locked (so that no
+ * reader takes it for torn and no retention deletes it) until a retry
+ * seals it; writing pauses meanwhile. */
+static void set_aside(struct writer *w, struct capfile_w *cf, int err)
+{
+	if (w->unsealed) {
+		/* not expected: no file opens while one waits */
+		log_msg(LOG_ERR, "%s: left as a torn .part file; captured seals it at its next "
+			"start (or capctl verify --repair)", capfile_w_path(w->unsealed));
+		capfile_w_destroy(w->unsealed);
+	}
+	w->unsealed = cf;
+	pthread_mutex_lock(&w->lock);
+	snprintf(w->st.unsealed, sizeof(w->st.unsealed), "%s", capfile_w_path(cf));
+	pthread_mutex_unlock(&w->lock);
+	log_limited(&w->err_limit, LOG_ERR, "%s: closing: %s; kept open, to be sealed once the "
+		    "store takes writes again", capfile_w_path(cf), strerror(-err));
+	pause_writing(w, err);
+}
+
+/* Ends the open file: last frame, ISB, seek table, rename; then retention. */
+static void close_file(struct writer *w)
+{
+	struct capfile_w *cf;
+	uint64_t avail;
+	int err;
+
+	flush_frame(w);     /* a failure is counted; the close tries the rest */
+	cf = w->cf;
+	pthread_mutex_lock(&w->lock);
+	w->cf = NULL;
+	w->st.current[0] = 0;
+	pthread_mutex_unlock(&w->lock);
+	err = seal_file(w, cf);
+	if (err && no_room(err) && make_room(w))
+		err = seal_file(w, cf);
+	if (err)
+		set_aside(w, cf, err);
+	run_retention(w);
+	/* size-based retention also keeps room for the next file, so that a
+	 * file system smaller than retain_size does not fill up */
+	if (w->o.retain_size && !store_space(w->o.store, &avail) && avail < headroom(w))
+		make_room(w);
+}
+
+/* A frame or statistics block could not be written (its packets are
+ * counted).  A full disk: size-based retention may make room, and the
+ * writer goes on in the same file; otherwise the file is closed (now, or
+ * by a retry) and writing pauses.  Other errors cost that frame only. */
+static void write_failed(struct writer *w, int err)
+{
+	if (!err || !no_room(err) || make_room(w))
+		return;
+	pause_writing(w, err);
+	if (w->cf)
+		close_file(w);
+}
+
+/* While paused, every WRITER_RETRY_NS: retention, the seal of a file whose
+ * close failed (it needs little room), and, once the store has room, new
+ * attempts: the next packet opens a new file. */
+static void retry_paused(struct writer *w)
+{
+	uint64_t avail, lost;
+	char path[512];
+	int64_t now;
+	int err;
+
+	if (!w->pause_err)
+		return;
+	now = log_now_ns();
+	if (now < w->retry_at)
+		return;
+	w->retry_at = now + WRITER_RETRY_NS;
+	run_retention(w);
+	if (no_room(w->pause_err))
+		make_room(w);
+	if (w->unsealed) {
+		snprintf(path, sizeof(path), "%s", capfile_w_path(w->unsealed));
+		err = seal_file(w, w->unsealed);
+		if (err) {
+			log_limited(&w->full_limit, LOG_WARNING, "%s: closing: %s; trying again",
+				    path, strerror(-err));
+			pause_writing(w, err);
+			return;
+		}
+		w->unsealed = NULL;
+		capfile_strip_suffix(path, CAPFILE_PART_SUFFIX);
+		log_msg(LOG_NOTICE, "%s: closed, once the store took writes again", path);
+	}
+	if (w->pause_err == -ENOSPC && !store_space(w->o.store, &avail) &&
+	    avail < room_wanted(w)) {
+		pthread_mutex_lock(&w->lock);
+		lost = w->st.lost_packets - w->pause_lost;
+		pthread_mutex_unlock(&w->lock);
+		log_limited(&w->full_limit, LOG_WARNING, "%s: store still full (%llu bytes free, "
+			    "%llu wanted): %llu packets lost in %.0f s", store_dir(w->o.store),
+			    (unsigned long long)avail, (unsigned long long)room_wanted(w),
+			    (unsigned long long)lost, (double)(now - w->pause_since) / 1e9);
+		return;
+	}
+	w->pause_err = 0;
 }
 
 static int open_file(struct writer *w, int64_t start_ns)
@@ -202,8 +425,10 @@ static int open_file(struct writer *w, int64_t start_ns)
 		.shb_userappl = w->o.shb_userappl,
 		.idbs = &w->o.idb,
 		.nidb = 1,
+		.flow_index = w->o.flow_index,
 	};
 	char name[256], path[4096], comment[1024], kv[CAPINDEX_TIME_MAX + 1];
+	struct capfile_w *cf = NULL;
 	int err = 0;
 
 	if (w->o.clock) {
@@ -219,27 +444,31 @@ static int open_file(struct writer *w, int64_t start_ns)
 			return err;
 		snprintf(path, sizeof(path), "%s/%s", store_dir(w->o.store), name);
 		co.path = path;
-		w->cf = capfile_w_create(&co);
-		if (w->cf)
+		cf = capfile_w_create(&co);
+		if (cf)
 			break;
 		err = -errno;
 		if (err != -EEXIST)
 			return err;
 	}
-	if (!w->cf)
+	if (!cf)
 		return err;
 	w->file_start_ns = start_ns;
+	/* writer_get_stats reads w->cf under the lock */
 	pthread_mutex_lock(&w->lock);
-	snprintf(w->st.current, sizeof(w->st.current), "%s", capfile_w_path(w->cf));
+	w->cf = cf;
+	snprintf(w->st.current, sizeof(w->st.current), "%s", capfile_w_path(cf));
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
 
-static void count_lost(struct writer *w, uint32_t packets)
+/* Packets stored nowhere; error: a write was tried and failed (not a
+ * batch that found writing paused). */
+static void count_lost(struct writer *w, uint32_t packets, bool error)
 {
 	pthread_mutex_lock(&w->lock);
 	w->st.lost_packets += packets;
-	w->st.write_errors++;
+	w->st.write_errors += error;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -252,12 +481,18 @@ static void feed_run(struct writer *w, const struct batch *v)
 	if (!v->packets)
 		return;
 	if (!w->cf) {
+		if (w->pause_err) {
+			count_lost(w, v->packets, false);
+			return;
+		}
 		err = open_file(w, (int64_t)v->ts_first);
+		if (err && no_room(err) && make_room(w))
+			err = open_file(w, (int64_t)v->ts_first);
 		if (err) {
-			count_lost(w, v->packets);
-			log_limited(&w->err_limit, LOG_ERR, "%s: cannot open a new file: %s; "
-				    "packets are counted as lost until it works",
+			count_lost(w, v->packets, true);
+			log_limited(&w->err_limit, LOG_ERR, "%s: cannot open a new file: %s",
 				    store_dir(w->o.store), strerror(-err));
+			pause_writing(w, err);
 			return;
 		}
 	}
@@ -271,7 +506,7 @@ static void feed_run(struct writer *w, const struct batch *v)
 	}
 	err = capfile_w_feed(w->cf, v, level);
 	if (err) {
-		count_lost(w, v->packets);
+		count_lost(w, v->packets, true);
 		log_limited(&w->err_limit, LOG_ERR, "%s: compressing: %s",
 			    capfile_w_path(w->cf), strerror(-err));
 		return;
@@ -327,8 +562,8 @@ static uint32_t rd32(const uint8_t *p)
 /* Ends the open frame, and the file if that made it big enough. */
 static void cut_frame(struct writer *w)
 {
-	flush_frame(w);
-	if (capfile_w_size(w->cf) >= w->o.rotate_size)
+	write_failed(w, flush_frame(w));
+	if (w->cf && capfile_w_size(w->cf) >= w->o.rotate_size)
 		close_file(w);
 }
 
@@ -414,12 +649,16 @@ static void periodic_isb(struct writer *w)
 	if (sig == w->isb_sig && capfile_w_frame(w->cf) == NULL)
 		return;
 	w->isb_sig = sig;
-	flush_frame(w);
+	write_failed(w, flush_frame(w));
+	if (!w->cf)
+		return;
 	fill_isb(w, &isb, comment, sizeof(comment));
 	err = capfile_w_stats(w->cf, &isb, 1, &lost);
-	if (err)
+	if (err) {
 		log_limited(&w->err_limit, LOG_ERR, "%s: interface statistics: %s",
 			    capfile_w_path(w->cf), strerror(-err));
+		write_failed(w, err);
+	}
 }
 
 /* Requests from other threads: new settings, rotation. */
@@ -442,6 +681,7 @@ static void take_requests(struct writer *w)
 		w->o.retain_size = w->next.retain_size;
 		w->o.retain_age_ns = w->next.retain_age_ns;
 		w->o.isb_ns = w->next.isb_ns;
+		w->o.flow_index = w->next.flow_index;   /* from the next file on */
 		pthread_mutex_unlock(&w->lock);
 		build_ladder(w);
 		w->rung = 0;
@@ -455,6 +695,18 @@ static void take_requests(struct writer *w)
 	}
 }
 
+/* How long the idle writer may sleep: WRITER_IDLE_NS, or less when the
+ * open frame must be flushed sooner (flush_ns is a bound, not a period). */
+static int64_t idle_wait(const struct writer *w)
+{
+	int64_t due;
+
+	if (!w->cf || !w->o.flush_ns || !capfile_w_pending(w->cf))
+		return WRITER_IDLE_NS;
+	due = w->frame_open_ns + w->o.flush_ns - log_now_ns();
+	return due <= 0 ? 0 : due < WRITER_IDLE_NS ? due : WRITER_IDLE_NS;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -464,6 +716,7 @@ static void *writer_main(void *arg)
 		struct batch *b = batch_pool_get_full(w->pool);
 
 		take_requests(w);
+		retry_paused(w);
 		periodic_isb(w);
 		if (b) {
 			idle = 0;
@@ -482,16 +735,28 @@ static void *writer_main(void *arg)
 		}
 		if (w->cf && w->o.flush_ns && capfile_w_pending(w->cf) &&
 		    log_now_ns() - w->frame_open_ns >= w->o.flush_ns)
-			flush_frame(w);
+			write_failed(w, flush_frame(w));
 		/* nothing queued: spin briefly, then sleep until the producer
-		 * pushes a batch, waking every 10 ms for flushes, ISBs and
-		 * requests from other threads */
+		 * pushes a batch, waking every 10 ms for ISBs and requests from
+		 * other threads, and when the open frame's flush is due */
 		if (++idle < 64)
 			continue;
-		batch_pool_wait_full(w->pool, WRITER_IDLE_NS);
+		batch_pool_wait_full(w->pool, idle_wait(w));
 	}
 	if (w->cf)
 		close_file(w);
+	/* a file still waiting to be sealed gets one last try */
+	if (w->unsealed && w->pause_err) {
+		w->retry_at = 0;
+		retry_paused(w);
+	}
+	if (w->unsealed) {
+		log_msg(LOG_ERR, "%s: left as a torn .part file (readable up to its last whole "
+			"frame); captured seals it at its next start, or capctl verify --repair",
+			capfile_w_path(w->unsealed));
+		capfile_w_destroy(w->unsealed);
+		w->unsealed = NULL;
+	}
 	return NULL;
 }
 
@@ -512,6 +777,8 @@ struct writer *writer_create(const struct writer_opts *o, struct batch_pool *poo
 	if (!w->o.rotate_size)
 		w->o.rotate_size = UINT64_MAX;
 	w->err_limit = lim;
+	w->full_limit = lim;
+	w->room_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	atomic_init(&w->finishing, false);
 	atomic_init(&w->next_gen, 0);
 	atomic_init(&w->rotate_gen, 0);
@@ -560,6 +827,8 @@ void writer_destroy(struct writer *w)
 	writer_finish(w);
 	if (w->cf)
 		capfile_w_destroy(w->cf);
+	if (w->unsealed)
+		capfile_w_destroy(w->unsealed);
 	pthread_mutex_destroy(&w->lock);
 	free(w->iface);
 	free(w);

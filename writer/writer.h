@@ -5,6 +5,15 @@
  * One writer per packet source (an RX queue, or an input file).  The writer
  * owns its files; the caller owns the pool and the store and must keep them
  * alive until writer_destroy().
+ *
+ * A frame that cannot be written costs its packets (counted as lost, the
+ * file cut back to its last whole frame).  A full store (ENOSPC, EDQUOT)
+ * is first met by size-based retention (retain_size set: the oldest files
+ * go until there is room); otherwise the open file is closed, or, when
+ * that fails too, kept open and locked to be sealed later, and writing
+ * pauses: packets are counted as lost, and once a second the writer tries
+ * again, resuming in a new file when the store has room.  A file that
+ * cannot be created pauses writing the same way.
  */
 #ifndef CAPTURED_WRITER_H
 #define CAPTURED_WRITER_H
@@ -39,6 +48,7 @@ struct writer_opts {
 	int64_t retain_age_ns;      /* 0: no limit */
 	const struct feeder *feeder; /* producer's counters for the ISBs; may be NULL */
 	int64_t isb_ns;             /* write an ISB this often (wall time) too; 0: at close only */
+	bool flow_index;            /* flow summaries for pruned queries (flowsum.h) */
 	const struct clockprov *clock; /* clock provenance (section text, per-frame quality);
 				    * NULL: none recorded.  Owned by the caller */
 };
@@ -57,8 +67,13 @@ struct writer_stats {
 	uint64_t pcapng_bytes;              /* uncompressed bytes written */
 	uint64_t disk_bytes;                /* bytes written to disk, records included */
 	uint64_t frames, files;
-	uint64_t lost_packets;              /* stored nowhere: write errors */
+	uint64_t lost_packets;              /* stored nowhere: write errors, store full */
 	uint64_t write_errors;
+	int store_error;                    /* errno that paused writing (ENOSPC: the
+					     * store is full); 0: writing */
+	int64_t pause_since_ns;             /* CLOCK_MONOTONIC start of that pause */
+	char unsealed[512];                 /* a file whose close failed, kept open
+					     * to be sealed by a retry; "" if none */
 	uint64_t retained_files, retained_bytes; /* deleted by retention */
 	uint64_t level_frames[3];           /* frames: zstd-compressed, stored raw, plain */
 	int level;                          /* level of the last frame */
@@ -74,7 +89,7 @@ int writer_start(struct writer *w);
 int writer_finish(struct writer *w);
 /* Thread-safe.  writer_rotate: close the open file now (the next packet
  * opens a new one).  writer_reconfigure: take the level, adaptive ceiling,
- * frame, rotation, retention, flush and ISB settings of o (the rest of o is
+ * frame, rotation, retention, flush, ISB and flow index settings of o (the rest of o is
  * ignored; a change of plain closes the open file first); applied by the
  * writer thread before the next batch. */
 void writer_rotate(struct writer *w);

@@ -55,6 +55,7 @@ static struct capindex_entry sample(uint32_t i)
 	e.clock_worst_ns = i % 2 ? INT64_MIN : -123456789012345ll;
 	e.ucrc = 0xFACE0000u + i;
 	e.flags |= i % 2 ? CAPINDEX_F_UCRC : 0;
+	e.flow_size = 4u * ((0xFFF0u + i) & 0xFFFFu);   /* 4-byte words, up to 65535 */
 	return e;
 }
 
@@ -118,6 +119,7 @@ static void test_record_layout(void **state)
 	assert_int_equal(le32(p + 64), e.packets);
 	assert_int_equal((int8_t)p[68], e.level);
 	assert_int_equal(p[69], e.clock_state);
+	assert_int_equal(p[70] | p[71] << 8, e.flow_size / 4);
 	assert_true(le64(p + 72) == e.bytes);
 	assert_true(le64(p + 80) == e.capbytes);
 	assert_true(le64(p + 88) == (uint64_t)INT64_MIN);
@@ -125,7 +127,6 @@ static void test_record_layout(void **state)
 	assert_int_equal(le32(p + 100), (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, 100));
 	/* reserved bytes are zero */
 	assert_int_equal(p[6] | p[7], 0);
-	assert_int_equal(p[70] | p[71], 0);
 }
 
 static void test_record_bitflips(void **state)
@@ -172,7 +173,7 @@ static void test_record_bitflips(void **state)
 		assert_int_equal(capindex_get_record(bad, sizeof(bad), &out), -EBADMSG);
 		/* a CRC-correct change of a reserved byte is accepted */
 		memcpy(bad, rec, sizeof(bad));
-		p[71] = 1;
+		p[7] = 1;
 		put_le32(p + 100, (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, 100));
 		assert_int_equal(capindex_get_record(bad, sizeof(bad), &out), 0);
 		testutil_assert_entry_equal(&e, &out);
@@ -354,7 +355,7 @@ static void test_entry_equal(void **state)
 	b.usize = a.usize; b.ts_first = a.ts_first; b.ts_last = a.ts_last;
 	b.ts_min = a.ts_min; b.ts_max = a.ts_max; b.packets = a.packets; b.bytes = a.bytes;
 	b.capbytes = a.capbytes; b.level = a.level; b.clock_state = a.clock_state;
-	b.clock_worst_ns = a.clock_worst_ns; b.ucrc = a.ucrc;
+	b.clock_worst_ns = a.clock_worst_ns; b.ucrc = a.ucrc; b.flow_size = a.flow_size;
 	assert_true(capindex_entry_equal(&a, &b));
 	assert_true(capindex_entry_equal(&b, &a));
 #define DIFFERS(field, v) do { b = a; b.field = v; assert_false(capindex_entry_equal(&a, &b)); \
@@ -375,6 +376,7 @@ static void test_entry_equal(void **state)
 	DIFFERS(clock_state, (uint8_t)(a.clock_state + 1));
 	DIFFERS(clock_worst_ns, 0);
 	DIFFERS(ucrc, a.ucrc ^ 0x80000000u);
+	DIFFERS(flow_size, a.flow_size - 4);
 #undef DIFFERS
 }
 

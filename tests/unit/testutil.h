@@ -67,6 +67,7 @@ static inline void testutil_assert_entry_equal(const struct capindex_entry *a,
 	assert_int_equal(a->clock_state, b->clock_state);
 	assert_true(a->clock_worst_ns == b->clock_worst_ns);
 	assert_int_equal(a->ucrc, b->ucrc);
+	assert_int_equal(a->flow_size, b->flow_size);
 }
 
 #endif
