@@ -17,6 +17,7 @@
 #include "daemon_int.h"
 #include "hwts.h"
 #include "log.h"
+#include "priv.h"
 #include "wconf.h"
 
 /* libbpf reports on stderr what our own messages already say better (a
@@ -340,6 +341,51 @@ static int setup_loop(struct daemon *d, char *err, size_t errlen)
 	return d->ctl ? 0 : -errno;
 }
 
+/* ---- startup recovery (crash safety): begin ---- */
+/* A daemon that was killed (SIGKILL, the OOM killer) or crashed leaves
+ * its open files as .part files that no process holds.  Before capturing,
+ * they are sealed (store_recover: cut after the last whole frame, seek
+ * table, final name; one log line per file), so that after a restart the
+ * store holds only complete files and files being written.  Files that
+ * another live daemon writes into the same store are not touched. */
+static void recover_store(struct daemon *d)
+{
+	int n = store_recover(d->store);
+
+	if (n < 0)
+		log_msg(LOG_WARNING, "%s: recovery: cannot list the store: %s",
+			store_dir(d->store), strerror(-n));
+	else if (n > 0)
+		log_msg(LOG_NOTICE, "%s: recovery: sealed %d torn file%s left by an earlier run",
+			store_dir(d->store), n, n == 1 ? "" : "s");
+}
+/* ---- startup recovery (crash safety): end ---- */
+
+/* ---- privilege drop (least privilege): begin ---- */
+/* Once everything is set up (sockets, XDP program, control socket, store):
+ * run as the configured user and group, with no capability on this thread
+ * and none on the writers; the RX workers limited themselves already to
+ * what link recovery needs (priv.h).  Under systemd, User= has switched
+ * already: only the capabilities are dropped, and user must then name
+ * the same user or be empty. */
+static int drop_privileges(struct daemon *d, char *err, size_t errlen)
+{
+	struct priv_args a = {
+		.user = config_str(d->conf, CONFIG_USER),
+		.group = config_str(d->conf, CONFIG_GROUP),
+		.store_dir = store_dir(d->store),
+		.control_socket = config_str(d->conf, CONFIG_CONTROL_SOCKET),
+		.control_group_set = *config_str(d->conf, CONFIG_CONTROL_GROUP) != '\0',
+	};
+	char done[512];
+	int rc = priv_drop(&a, done, sizeof(done), err, errlen);
+
+	if (!rc && done[0])
+		log_msg(LOG_NOTICE, "%s: %s", d->ifi.name, done);
+	return rc;
+}
+/* ---- privilege drop (least privilege): end ---- */
+
 struct daemon *daemon_create(const struct daemon_opts *opts, char *err, size_t errlen)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -371,6 +417,7 @@ struct daemon *daemon_create(const struct daemon_opts *opts, char *err, size_t e
 	rc = d->store ? setup_loop(d, err, errlen) : -errno;
 	if (rc)
 		goto out;
+	recover_store(d);
 	rc = start_clock(d, err, errlen);
 	if (rc)
 		goto out;
@@ -378,6 +425,9 @@ struct daemon *daemon_create(const struct daemon_opts *opts, char *err, size_t e
 	if (rc)
 		goto out;
 	check_tsource(d);
+	rc = drop_privileges(d, err, errlen);
+	if (rc)
+		goto out;
 	log_msg(LOG_NOTICE, "%s: capturing %d queue%s through %s into %s", d->ifi.name, d->nw,
 		d->nw == 1 ? "" : "s", d->backend, store_dir(d->store));
 	return d;

@@ -44,12 +44,23 @@ static void check_hw_filter(struct daemon *d, const struct worker_stats *s)
 
 /* The NIC's own counters, summed since start from the kernel's 32-bit ones
  * (they wrap in about an hour at 1 Mpps; sampled every stats_interval).
- * An interface that disappears is said once. */
+ * An interface that disappears is said once, and once that it is back; a
+ * new interface of the same name (another ifindex) starts counting from
+ * where the old one ended, as the workers do. */
 static void sample_nic(struct daemon *d)
 {
 	struct ifinfo_rx r;
 	bool gone = ifinfo_rx_stats(d->ifi.name, &r) == -ENODEV;
 
+	if (!gone && d->nic_raw.ifindex != r.ifindex) {
+		if (!d->nic_gone)
+			log_msg(LOG_WARNING, "%s: the interface was replaced (ifindex %d, was %d)",
+				d->ifi.name, r.ifindex, d->nic_raw.ifindex);
+		d->nic_raw = r;
+	}
+	if (!gone && d->nic_gone)
+		log_msg(LOG_NOTICE, "%s: the interface is back (ifindex %d)", d->ifi.name,
+			r.ifindex);
 #define NIC_ADD(f) (d->nic.f += (uint32_t)(r.f - d->nic_raw.f))
 	if (!gone) {
 		NIC_ADD(packets);
@@ -61,8 +72,9 @@ static void sample_nic(struct daemon *d)
 	}
 #undef NIC_ADD
 	if (gone && !d->nic_gone)
-		log_msg(LOG_ERR, "%s: the interface is gone; nothing is captured until it "
-			"comes back (restart captured then)", d->ifi.name);
+		log_msg(LOG_ERR, "%s: the interface is gone; nothing is captured until an "
+			"interface of that name comes back, which the workers then capture from",
+			d->ifi.name);
 	d->nic_gone = gone;
 }
 
@@ -130,6 +142,10 @@ static json_t *queue_json(const struct worker_stats *s, const struct daemon_rate
 
 	if (q && s->error[0])
 		json_object_set_new(q, "error", json_string(s->error));
+	if (q) {
+		json_object_set_new(q, "link_losses", json_integer((json_int_t)s->src.link_losses));
+		json_object_set_new(q, "waiting", json_string(s->src.waiting));
+	}
 	return q;
 }
 
@@ -151,6 +167,8 @@ static void sum_stats(const struct daemon *d, struct worker_stats *t, double *pp
 		t->wr.bytes += s->wr.bytes;
 		t->wr.disk_bytes += s->wr.disk_bytes;
 		t->wr.files += s->wr.files;
+		if (s->wr.store_error)
+			t->wr.store_error = s->wr.store_error;
 		*pps += d->rate[i].pps;
 		*bps += d->rate[i].bps;
 	}
@@ -211,15 +229,35 @@ static json_t *warnings_json(const struct daemon *d, const struct worker_stats *
 	if (d->backend_note[0])
 		json_array_append_new(w, json_string(d->backend_note));
 	for (int i = 0; i < d->nw; i++) {
+		if (d->last[i].running && d->last[i].src.waiting[0]) {
+			snprintf(msg, sizeof(msg), "queue %d is waiting: %s", d->last[i].queue,
+				 d->last[i].src.waiting);
+			json_array_append_new(w, json_string(msg));
+		}
 		if (d->last[i].running)
 			continue;
 		snprintf(msg, sizeof(msg), "queue %d is not capturing: %s", d->last[i].queue,
 			 d->last[i].error[0] ? d->last[i].error : "stopped");
 		json_array_append_new(w, json_string(msg));
 	}
+	/* a writer that paused because the store refused its writes */
+	for (int i = 0; i < d->nw; i++) {
+		const struct writer_stats *ws = &d->last[i].wr;
+
+		if (!ws->store_error)
+			continue;
+		snprintf(msg, sizeof(msg), "%s: queue %d has not written for %.0f s (%s); its "
+			 "packets are counted as lost; it tries again every second%s%s",
+			 ws->store_error == ENOSPC || ws->store_error == EDQUOT ? "store full" :
+			 "store not writable", d->last[i].queue,
+			 (double)(mono_ns() - ws->pause_since_ns) / 1e9, strerror(ws->store_error),
+			 ws->unsealed[0] ? "; to be closed then: " : "", ws->unsealed);
+		json_array_append_new(w, json_string(msg));
+	}
 	if (t->src.ifdrop + t->src.osdrop + t->writer_drops + t->wr.lost_packets) {
 		snprintf(msg, sizeof(msg), "packets lost since start: %llu in the kernel ring, "
-			 "%llu in the bypass ring, %llu at the writer, %llu by write errors",
+			 "%llu in the bypass ring, %llu at the writer, %llu not written (write errors, "
+			 "full store)",
 			 (unsigned long long)t->src.ifdrop, (unsigned long long)t->src.osdrop,
 			 (unsigned long long)t->writer_drops, (unsigned long long)t->wr.lost_packets);
 		json_array_append_new(w, json_string(msg));
@@ -272,10 +310,12 @@ void daemon_status_line(struct daemon *d, char *buf, size_t len)
 	if (d->cm)
 		clockmon_summary(d->cm, clock, sizeof(clock));
 	snprintf(buf, len, "%s via %s, %d queue%s: %llu packets, %.0f pps, dropped %llu kernel "
-		 "%llu bypass %llu writer, %llu lost; %s%s", d->ifi.name,
+		 "%llu bypass %llu writer, %llu lost; %s%s%s", d->ifi.name,
 		 d->backend ? d->backend : "-", d->nw, d->nw == 1 ? "" : "s",
 		 (unsigned long long)t.src.packets, pps, (unsigned long long)t.src.ifdrop,
 		 (unsigned long long)t.src.osdrop, (unsigned long long)t.writer_drops,
 		 (unsigned long long)t.wr.lost_packets, clock,
-		 d->worker_failed ? "; A QUEUE STOPPED" : "");
+		 d->worker_failed ? "; A QUEUE STOPPED" : "",
+		 t.wr.store_error == ENOSPC || t.wr.store_error == EDQUOT ? "; STORE FULL" :
+		 t.wr.store_error ? "; STORE NOT WRITABLE" : "");
 }

@@ -27,7 +27,9 @@ static int ioctl_socket(const char *iface, struct ifreq *ifr)
 		return -ENODEV;
 	memset(ifr, 0, sizeof(*ifr));
 	memcpy(ifr->ifr_name, iface, strlen(iface));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* any socket carries interface ioctls: AF_UNIX, so that the unit's
+	 * RestrictAddressFamilies= needs no AF_INET */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	return fd < 0 ? -errno : fd;
 }
 

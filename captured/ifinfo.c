@@ -94,10 +94,12 @@ static void find_addresses(struct ifinfo *info)
 }
 
 /* An ioctl on the interface through a throwaway socket.  These see the
- * caller's network namespace, which sysfs does not always (nsenter). */
+ * caller's network namespace, which sysfs does not always (nsenter).  Any
+ * socket carries them: AF_UNIX, which every kernel has and which the
+ * unit's RestrictAddressFamilies= allows. */
 static int if_ioctl(const char *name, unsigned long req, struct ifreq *ifr, void *data)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -200,6 +202,7 @@ int ifinfo_rx_stats(const char *name, struct ifinfo_rx *rx)
 		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_PACKET || !st ||
 		    strcmp(a->ifa_name, name))
 			continue;
+		rx->ifindex = ((const struct sockaddr_ll *)a->ifa_addr)->sll_ifindex;
 		rx->packets = st->rx_packets;
 		rx->bytes = st->rx_bytes;
 		rx->missed = st->rx_missed_errors;
@@ -209,6 +212,34 @@ int ifinfo_rx_stats(const char *name, struct ifinfo_rx *rx)
 		break;
 	}
 	freeifaddrs(ifa);
+	return rc;
+}
+
+int ifinfo_link(int fd, const char *name, int *ifindex, unsigned *flags)
+{
+	struct ifreq ifr;
+	int own = -1, rc = 0;
+
+	*ifindex = 0;
+	*flags = 0;
+	if (!name || !*name || strlen(name) >= IFNAMSIZ)
+		return -ENODEV;
+	if (fd < 0 && (fd = own = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+		rc = -errno;
+	} else {
+		*ifindex = ifr.ifr_ifindex;
+		/* a name can change hands between the two: the caller looks again */
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+			rc = -errno;
+		else
+			*flags = (unsigned short)ifr.ifr_flags;
+	}
+	if (own >= 0)
+		close(own);
 	return rc;
 }
 

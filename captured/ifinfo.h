@@ -29,6 +29,7 @@ int ifinfo_get(const char *name, struct ifinfo *info, char *err, size_t errlen);
 /* The interface's receive counters (rtnl_link_stats64, as ip -s link
  * shows them): what the NIC dropped before any queue's ring saw it. */
 struct ifinfo_rx {
+	int ifindex;               /* of the interface the counters are of */
 	uint64_t packets, bytes;
 	uint64_t missed;           /* rx_missed_errors: the NIC's FIFO overflowed */
 	uint64_t fifo, over;       /* rx_fifo_errors, rx_over_errors */
@@ -36,6 +37,13 @@ struct ifinfo_rx {
 
 /* 0, or negative errno (-ENODEV when the interface is gone). */
 int ifinfo_rx_stats(const char *name, struct ifinfo_rx *rx);
+
+/* Where the interface named name is now, for RX workers that follow it
+ * through link flaps: its ifindex and its IFF_ flags (IFF_UP: up).  The
+ * ioctls go through fd, any socket of the caller's network namespace
+ * (AF_UNIX will do), or a socket made for the call when fd < 0.  0, or
+ * negative errno: -ENODEV when no interface has that name. */
+int ifinfo_link(int fd, const char *name, int *ifindex, unsigned *flags);
 
 /* Parse "0,2-3,7" into ascending distinct values below limit, at most max of
  * them.  Returns how many, or -EINVAL (syntax, value >= limit, too many). */

@@ -47,6 +47,8 @@ struct source_info {
 	char filter[256];          /* if_filter, "" if none */
 	char mode[64];             /* live: "afxdp native copy", "afpacket tpacket_v3 fanout hash" */
 	char tsource[32];          /* live: "hardware", "software" (where the stamps come from) */
+	uint64_t recover_caps;     /* live: the capabilities (1 << CAP_*) run() needs to set
+				    * itself up again after link loss; priv.h */
 };
 
 /* Counters since create(), each a running total (never reset). */
@@ -58,6 +60,9 @@ struct source_stats {
 	uint64_t ts_backwards;     /* packets stamped earlier than the one before (same queue) */
 	uint64_t ts_hardware;      /* packets with a hardware timestamp */
 	uint64_t ts_software;      /* packets with a software timestamp */
+	uint64_t link_losses;      /* live: times the link went down or the interface away */
+	char waiting[160];         /* live: "" while capturing, else what run() waits for
+				    * ("link down", "interface gone") */
 };
 
 struct source_ops {
@@ -70,7 +75,11 @@ struct source_ops {
 	 * errno with a message in err (packets before the error are fed).  A live
 	 * source runs until *stop, sees it within 100 ms, calls feeder_tick() at
 	 * least that often, and recovers from data-path errors (counts, logs
-	 * rate-limited) instead of returning. */
+	 * rate-limited) instead of returning.  It follows its interface through
+	 * link flaps: down and up again, deleted and re-created under the same
+	 * name (a new ifindex), its XDP program detached; it says so once each
+	 * time, keeps its counters, and shows in stats().waiting what it waits
+	 * for meanwhile. */
 	int (*run)(void *ctx, struct feeder *f, volatile sig_atomic_t *stop, char *err,
 		   size_t errlen);
 	void (*stats)(void *ctx, struct source_stats *s);

@@ -3,12 +3,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "log.h"
+#include "priv.h"
 #include "wconf.h"
 #include "worker.h"
 
@@ -44,6 +46,34 @@ static void set_state(struct worker *w, int state, const char *error)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Starts the writer thread from a thread that has no capabilities, so
+ * that the writer has none either: threads inherit their creator's.  It
+ * inherits the worker's affinity (the NIC's node) all the same. */
+static void *start_writer_bare(void *arg)
+{
+	struct writer *wr = arg;
+
+	priv_thread_none();
+	return (void *)(intptr_t)writer_start(wr);
+}
+
+static int start_writer(struct worker *w, bool bare)
+{
+	pthread_t t;
+	void *ret;
+	int rc;
+
+	if (!bare) {
+		rc = writer_start(w->writer);
+	} else if ((rc = -pthread_create(&t, NULL, start_writer_bare, w->writer)) == 0) {
+		pthread_join(t, &ret);
+		rc = (int)(intptr_t)ret;
+	}
+	if (rc)
+		errno = -rc;
+	return rc;
+}
+
 /* Source, pool, feeder and writer, on the worker's thread. */
 static int setup(struct worker *w, const struct config *c, char *err, size_t errlen)
 {
@@ -54,11 +84,17 @@ static int setup(struct worker *w, const struct config *c, char *err, size_t err
 	};
 	size_t batch = (size_t)config_int(c, CONFIG_BATCH_SIZE);
 	struct writer_opts wo = { 0 };
+	bool limit = priv_wanted(c);
 
 	w->src = w->o.ops->create(&sa, err, errlen);
 	if (!w->src)
 		return -errno;
 	w->o.ops->info(w->src, &w->info);
+	/* the source is set up: from here on this thread keeps only what it
+	 * needs to set it up again, and the writer thread started below
+	 * inherits no more than that (priv.h) */
+	if (limit)
+		priv_thread_limit(c, w->info.recover_caps);
 	if (batch < w->info.snaplen + EPB_OVERHEAD)
 		batch = w->info.snaplen + EPB_OVERHEAD;
 	w->pool = batch_pool_create((size_t)config_int(c, CONFIG_RING_BATCHES), batch);
@@ -87,11 +123,16 @@ static int setup(struct worker *w, const struct config *c, char *err, size_t err
 	wo.feeder = w->feeder;
 	wo.clock = w->o.clock;
 	w->writer = writer_create(&wo, w->pool);
-	if (!w->writer || writer_start(w->writer)) {
+	/* switching users, the writer needs what the switch takes until it
+	 * (and loses all with it); otherwise it starts with nothing */
+	if (!w->writer || start_writer(w, limit && !priv_switching(c))) {
 		snprintf(err, errlen, "queue %d: cannot start the writer: %s", w->o.queue,
 			 strerror(errno));
 		return -ENOMEM;
 	}
+	/* through the switch to the configured user; the writer loses all */
+	if (limit)
+		priv_thread_keep();
 	return 0;
 }
 

@@ -172,6 +172,7 @@ static int load(struct xdp_prog *p, bool hw, xdp_prog_load_fn *fn, char *err, si
 	p->prog_fd = fd;
 	p->xsks_fd = xsks;
 	p->hw = hw;
+	p->gen++;
 	return 0;
 }
 
@@ -256,7 +257,7 @@ static int open_prog(struct xdp_prog *p, int mode, bool hw, xdp_prog_load_fn *lo
 static unsigned if_mtu(const char *iface, unsigned dflt)
 {
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
@@ -304,6 +305,11 @@ struct xdp_prog *xdp_prog_open(const char *iface, const struct config *c,
 		goto out;
 	}
 	p->link_fd = p->prog_fd = p->xsks_fd = p->promisc_fd = -1;
+	p->mode = (int)config_int(c, CONFIG_XDP_MODE);
+	p->tsmode = tsmode;
+	p->allow_addressed = config_int(c, CONFIG_XDP_ALLOW_ADDRESSED);
+	p->promisc = config_int(c, CONFIG_PROMISC);
+	p->load = load_fn;
 	rc = ifinfo_get(iface, &ii, err, errlen);
 	if (rc)
 		goto out;
@@ -311,7 +317,7 @@ struct xdp_prog *xdp_prog_open(const char *iface, const struct config *c,
 	snprintf(p->driver, sizeof(p->driver), "%s", ii.driver);
 	p->ifindex = ii.ifindex;
 	p->mtu = if_mtu(p->iface, ii.mtu);
-	if (ii.has_ip && !config_int(c, CONFIG_XDP_ALLOW_ADDRESSED)) {
+	if (ii.has_ip && !p->allow_addressed) {
 		snprintf(err, errlen, "%s has address %s: AF_XDP would take its packets away from "
 			 "the host (set xdp_allow_addressed = yes, or use AF_PACKET)", p->iface,
 			 ii.ip);
@@ -320,7 +326,7 @@ struct xdp_prog *xdp_prog_open(const char *iface, const struct config *c,
 	}
 	rc = want_hw(p->iface, tsmode, &hw, err, errlen);
 	if (!rc)
-		rc = open_prog(p, (int)config_int(c, CONFIG_XDP_MODE), hw, load_fn, err, errlen);
+		rc = open_prog(p, p->mode, hw, load_fn, err, errlen);
 	if (rc)
 		goto out;
 	if (tsmode == CONFIG_TS_HARDWARE && !p->hw) {
@@ -329,7 +335,7 @@ struct xdp_prog *xdp_prog_open(const char *iface, const struct config *c,
 		rc = -EOPNOTSUPP;
 		goto out;
 	}
-	if (config_int(c, CONFIG_PROMISC) && (p->promisc_fd = ifinfo_promisc(p->ifindex)) < 0) {
+	if (p->promisc && (p->promisc_fd = ifinfo_promisc(p->ifindex)) < 0) {
 		rc = p->promisc_fd;
 		snprintf(err, errlen, "%s: promiscuous mode: %s", p->iface, strerror(-rc));
 		goto out;
@@ -382,4 +388,73 @@ void xdp_prog_remove(const struct xdp_prog *p, int queue)
 	__u32 q = (__u32)queue;
 
 	bpf_map_delete_elem(p->xsks_fd, &q);
+}
+
+bool xdp_prog_attached(const struct xdp_prog *p)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	if (p->link_fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	/* the kernel clears the link's device when it unregisters or when
+	 * the link is detached; it then reports ifindex 0.  Without CAP_BPF
+	 * the question cannot be asked: say attached rather than flap */
+	if (bpf_obj_get_info_by_fd(p->link_fd, &info, &len))
+		return true;
+	return info.xdp.ifindex != 0;
+}
+
+int xdp_prog_reattach(struct xdp_prog *p, char *err, size_t errlen)
+{
+	struct ifinfo ii;
+	int rc, mode;
+	bool hw = p->hw;
+
+	rc = ifinfo_get(p->iface, &ii, err, errlen);
+	if (rc)
+		return rc;
+	if (ii.has_ip && !p->allow_addressed) {
+		snprintf(err, errlen, "%s has address %s: AF_XDP would take its packets away from "
+			 "the host (set xdp_allow_addressed = yes, or use AF_PACKET)", p->iface,
+			 ii.ip);
+		return -EADDRINUSE;
+	}
+	/* the old link holds no device any more: let it go */
+	if (p->link_fd >= 0)
+		close(p->link_fd);
+	p->link_fd = -1;
+	if (ii.ifindex != p->ifindex) {
+		p->ifindex = ii.ifindex;
+		snprintf(p->driver, sizeof(p->driver), "%s", ii.driver);
+		p->mtu = if_mtu(p->iface, ii.mtu);
+		/* a device-bound program is bound to the old device */
+		if (hw) {
+			rc = want_hw(p->iface, p->tsmode, &hw, err, errlen);
+			if (!rc)
+				rc = load(p, hw, p->load, err, errlen);
+			if (rc)
+				return rc;
+		}
+	}
+	rc = clear_way(p, err, errlen);
+	if (rc)
+		return rc;
+	/* the path it had: auto that fell back to generic stays there */
+	mode = p->generic ? CONFIG_XDP_GENERIC : p->mode;
+	rc = attach(p, &mode, p->load, err, errlen);
+	if (rc == -EBUSY || rc == -EEXIST)
+		snprintf(err, errlen, "%s: another XDP program was attached meanwhile", p->iface);
+	if (rc)
+		return rc;
+	if (p->promisc) {
+		if (p->promisc_fd >= 0)
+			close(p->promisc_fd);
+		p->promisc_fd = ifinfo_promisc(p->ifindex);
+		if (p->promisc_fd < 0)
+			log_msg(LOG_WARNING, "%s: promiscuous mode: %s", p->iface,
+				strerror(-p->promisc_fd));
+	}
+	return 0;
 }

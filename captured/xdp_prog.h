@@ -14,6 +14,13 @@
  *
  * One daemon per interface: a second one finds the first one's program
  * attached and is refused.
+ *
+ * The link goes on holding the program when the interface is deleted, but
+ * attached to nothing; so does a link someone detached (bpftool link
+ * detach).  xdp_prog_attached() tells, xdp_prog_reattach() attaches the
+ * program again: to the interface that now has the name (re-created, new
+ * ifindex), with the same checks as at open.  The caller serializes these
+ * with every other use of the struct (src_afxdp.c holds a mutex).
  */
 #ifndef CAPTURED_XDP_PROG_H
 #define CAPTURED_XDP_PROG_H
@@ -31,6 +38,12 @@ struct xdp_prog {
 	int prog_fd, xsks_fd, link_fd, promisc_fd;
 	bool hw;                   /* the variant that reads NIC timestamps */
 	bool generic;              /* attached in the generic (skb) path */
+	unsigned gen;              /* changes with xsks_fd: sockets go into the new map */
+	/* what attaching again takes */
+	int mode, tsmode;          /* xdp_mode, timestamp */
+	bool allow_addressed, promisc;
+	int (*load)(const char *iface, int ifindex, bool hw, int *xsks_fd, char *err,
+		    size_t errlen);     /* the xdp_prog_load_fn given to open */
 };
 
 /* Loads the program (not attached): the captured_hw variant device-bound to
@@ -61,5 +74,15 @@ void xdp_prog_close(struct xdp_prog *p);
 int xdp_prog_add(const struct xdp_prog *p, int queue, int xsk_fd, char *err, size_t errlen);
 /* Takes queue's socket out: its packets go to the host again. */
 void xdp_prog_remove(const struct xdp_prog *p, int queue);
+/* Whether the program is attached to an interface: false once the
+ * interface is gone or the link was detached. */
+bool xdp_prog_attached(const struct xdp_prog *p);
+/* Attaches the program again to the interface named p->iface, which may be
+ * a new one (p->ifindex then changes): checked as by xdp_prog_open
+ * (address, nothing else attached), the variant reading NIC timestamps
+ * loaded again for a new device (p->gen changes: the XSKMAP is new),
+ * promiscuous mode taken again.  0, or negative errno with a message
+ * (-ENODEV: no interface of that name). */
+int xdp_prog_reattach(struct xdp_prog *p, char *err, size_t errlen);
 
 #endif

@@ -60,11 +60,34 @@ static void test_loopback(void **state)
 	assert_int_equal(ifinfo_get("waytoolonginterfacename", &ifi, err, sizeof(err)), -EINVAL);
 }
 
+/* Where an interface is now, through a socket of ours or one made for it. */
+static void test_link(void **state)
+{
+	struct ifinfo ifi;
+	char err[256];
+	unsigned flags;
+	int idx, fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ifinfo_get("lo", &ifi, err, sizeof(err)), 0);
+	assert_int_equal(ifinfo_link(-1, "lo", &idx, &flags), 0);
+	assert_int_equal(idx, ifi.ifindex);
+	assert_int_equal(!!(flags & IFF_UP), ifi.up);
+	assert_int_equal(ifinfo_link(fd, "lo", &idx, &flags), 0);
+	assert_int_equal(idx, ifi.ifindex);
+	assert_int_equal(ifinfo_link(fd, "nosuchif0", &idx, &flags), -ENODEV);
+	assert_int_equal(idx, 0);
+	assert_int_equal(ifinfo_link(-1, "waytoolonginterfacename", &idx, &flags), -ENODEV);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_list),
 		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
