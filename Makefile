@@ -134,3 +134,4 @@ clean:
 
 .PHONY: all units test check demo man deps install unit-check clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include fuzz/fuzz.mk

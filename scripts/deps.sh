@@ -2,7 +2,7 @@
 # Install what building, testing and benchmarking captured needs on Debian 12.
 # Idempotent; must run as root (or through sudo).
 set -eu
-PKGS="build-essential pkg-config clang libpcap-dev libzstd-dev zstd libevent-dev
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libpcap-dev libzstd-dev zstd libevent-dev
 libcmocka-dev libinih-dev zlib1g-dev tcpdump tshark wireshark-common iproute2 netsniff-ng
 python3 jq libbpf-dev libxdp-dev bpftool libsystemd-dev libjansson-dev linuxptp systemd
 util-linux"
