@@ -237,6 +237,7 @@ int capctl_list(const struct capctl_ctx *ctx, int argc, char **argv)
 		printf("%zu files, %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64
 		       " bytes on disk, ratio %.2f\n", shown, tot.packets, tot.bytes, tot.disk,
 		       tot.disk ? (double)tot.usize / (double)tot.disk : 0);
+	fflush(stdout);   /* the warning follows the table it is about */
 	if (tot.unlocked)
 		capctl_err("warning: %" PRIu64 " packets were captured while the clock was not "
 			   "locked to its reference (CLOCK holdover or freerun)", tot.unlocked);
