@@ -64,7 +64,7 @@ cleanup() {
 fsize() { stat -c %s "$1"; }
 
 # dirbytes DIR: sum of the sizes of all regular files under DIR.
-dirbytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
+dirbytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # npackets FILE: packet count per capinfos (any format it reads).
 npackets() { capinfos -M -c -T -r "$1" 2>/dev/null | awk -F'\t' 'NF >= 2 {print $2; exit}'; }
