@@ -49,6 +49,11 @@ const char *bpfset_filter(const struct bpfset *b)
 	return b->filter;
 }
 
+size_t bpfset_count(const struct bpfset *b)
+{
+	return b->n;
+}
+
 /* libpcap compiles for a DLT; IDBs hold LINKTYPE values.  libpcap maps one
  * to the other when it opens a file, so open a file header in memory. */
 static pcap_t *pcap_for(uint16_t linktype, uint32_t snaplen, char *err, size_t errlen)

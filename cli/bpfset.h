@@ -14,6 +14,8 @@ struct bpfset;
 struct bpfset *bpfset_create(const char *filter);
 void bpfset_destroy(struct bpfset *b);
 const char *bpfset_filter(const struct bpfset *b);
+/* Programs compiled so far. */
+size_t bpfset_count(const struct bpfset *b);
 /* The program for LINKTYPE linktype (as in pcapng IDBs) and snaplen; it
  * stays valid until bpfset_destroy.  NULL with errno 0 when there is no
  * filter; NULL with errno EINVAL (message in err) when libpcap rejects it

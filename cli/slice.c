@@ -19,13 +19,6 @@
 #include "prune.h"
 #include "slice.h"
 
-#define MAX_PROGS 16
-
-struct prog {
-	uint16_t linktype;
-	uint32_t snaplen;
-	struct bpf_program bpf;
-};
 
 struct plan_idb {
 	uint8_t *block;         /* as output: with if_tsresol=9 */
@@ -48,8 +41,7 @@ struct slice {
 	struct store *st;
 	int64_t from, to;
 	char *filter;
-	struct prog progs[MAX_PROGS];
-	size_t nprogs;
+	struct bpfset *bpf;         /* the filter, compiled per link type */
 	struct plan_file *files;
 	size_t nfiles;
 	struct plan_file fallback;  /* interfaces for an empty result */
@@ -62,65 +54,6 @@ struct slice {
 	void *progress_arg;
 	uint64_t progress_total, progress_pk, progress_fr;
 };
-
-/* libpcap compiles for a DLT; our IDBs hold LINKTYPE values.  libpcap maps
- * one to the other when it opens a file, so open a file header in memory. */
-static pcap_t *pcap_for(uint16_t linktype, uint32_t snaplen, char *err, size_t errlen)
-{
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	uint32_t h[6] = { 0xA1B23C4Du, 2u | 4u << 16, 0, 0, snaplen ? snaplen : 262144,
-			  linktype };
-	FILE *fp = fmemopen(h, sizeof(h), "r");
-	pcap_t *p;
-
-	if (!fp) {
-		snprintf(err, errlen, "fmemopen: %s", strerror(errno));
-		return NULL;
-	}
-	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	if (!p) {
-		fclose(fp);
-		snprintf(err, errlen, "link type %u: %s", linktype, ebuf);
-	}
-	return p;
-}
-
-static const struct bpf_program *prog_for(struct slice *sl, uint16_t linktype,
-					  uint32_t snaplen, char *err, size_t errlen)
-{
-	struct prog *pr;
-	pcap_t *p;
-
-	if (!sl->filter[0])
-		return NULL;
-	for (size_t i = 0; i < sl->nprogs; i++)
-		if (sl->progs[i].linktype == linktype && sl->progs[i].snaplen == snaplen)
-			return &sl->progs[i].bpf;
-	if (sl->nprogs == MAX_PROGS) {
-		snprintf(err, errlen, "too many link types in one slice");
-		errno = E2BIG;
-		return NULL;
-	}
-	pr = &sl->progs[sl->nprogs];
-	p = pcap_for(linktype, snaplen, err, errlen);
-	if (!p) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (bpfset_refuse(sl->filter, err, errlen) ||
-	    pcap_compile(p, &pr->bpf, sl->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		if (!bpfset_refuse(sl->filter, err, errlen))
-			snprintf(err, errlen, "filter '%s': %s", sl->filter, pcap_geterr(p));
-		pcap_close(p);
-		errno = EINVAL;
-		return NULL;
-	}
-	pcap_close(p);
-	pr->linktype = linktype;
-	pr->snaplen = snaplen;
-	sl->nprogs++;
-	return &pr->bpf;
-}
 
 static bool overlaps(const struct capindex_entry *e, int64_t from, int64_t to)
 {
@@ -219,7 +152,7 @@ static int plan_file(struct slice *sl, const char *path, size_t order, char *err
 		if (e)
 			goto out;
 		pf.ifmap[i] = -1;
-		pf.progs[i] = prog_for(sl, idb->linktype, idb->snaplen, err, errlen);
+		pf.progs[i] = bpfset_get(sl->bpf, idb->linktype, idb->snaplen, err, errlen);
 		if (!pf.progs[i] && sl->filter[0]) {
 			e = -errno;
 			goto out;
@@ -283,7 +216,8 @@ struct slice *slice_create(struct store *st, int64_t from, int64_t to, const cha
 	int e = ENOMEM;
 
 	snprintf(err, errlen, "out of memory");
-	if (!sl || !(sl->filter = strdup(filter ? filter : "")))
+	if (!sl || !(sl->filter = strdup(filter ? filter : "")) ||
+	    !(sl->bpf = bpfset_create(sl->filter)))
 		goto fail;
 	sl->st = st;
 	sl->from = from;
@@ -312,7 +246,8 @@ struct slice *slice_create(struct store *st, int64_t from, int64_t to, const cha
 	free(list);
 	list = NULL;
 	/* a bad filter is an error even when no file is chosen (Ethernet then) */
-	if (!sl->nprogs && sl->filter[0] && !prog_for(sl, 1, 262144, err, errlen)) {
+	if (!bpfset_count(sl->bpf) && sl->filter[0] &&
+	    !bpfset_get(sl->bpf, 1, 262144, err, errlen)) {
 		e = errno;
 		goto fail;
 	}
@@ -330,8 +265,7 @@ void slice_destroy(struct slice *sl)
 {
 	if (!sl)
 		return;
-	for (size_t i = 0; i < sl->nprogs; i++)
-		pcap_freecode(&sl->progs[i].bpf);
+	bpfset_destroy(sl->bpf);
 	for (size_t i = 0; i < sl->nfiles; i++)
 		free_plan(&sl->files[i]);
 	free_plan(&sl->fallback);
