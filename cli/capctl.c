@@ -86,3 +86,22 @@ int capctl_in_store(const struct capctl_ctx *ctx, const char *path, char *err, s
 	}
 	return 0;
 }
+
+char *capctl_join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+

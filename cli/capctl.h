@@ -39,6 +39,10 @@ struct capfile_r *capctl_open_file(const char *path, char *err, size_t errlen);
  * reads and repairs only files of a store. */
 int capctl_in_store(const struct capctl_ctx *ctx, const char *path, char *err, size_t errlen);
 
+/* The words of a filter given as several arguments, joined by spaces
+ * (as tcpdump does); malloc'd, NULL on ENOMEM. */
+char *capctl_join_args(int argc, char **argv);
+
 /* Messages on stderr, prefixed "capctl: ". */
 void capctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

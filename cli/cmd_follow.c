@@ -36,24 +36,6 @@ static void on_signal(int sig)
 	stop_sig = sig;
 }
 
-static char *join_args(int argc, char **argv)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
-	if (!s)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
-}
-
 static int64_t now_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -108,7 +90,7 @@ static int parse_opts(int argc, char **argv, struct follow_opts *o, char **filte
 	}
 	if (o->out && strlen(o->out) > 4 && !strcmp(o->out + strlen(o->out) - 4, ".zst"))
 		o->zstd = true;
-	*filter = join_args(argc - optind, argv + optind);
+	*filter = capctl_join_args(argc - optind, argv + optind);
 	if (!*filter) {
 		capctl_err("out of memory");
 		return 1;

@@ -35,24 +35,6 @@ struct bar {
 	bool shown;
 };
 
-static char *join_args(int argc, char **argv)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
-	if (!s)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -170,7 +152,7 @@ static int parse_opts(int argc, char **argv, struct slice_opts *o)
 		capctl_err("empty window: --from must be before --to");
 		return 2;
 	}
-	o->filter = join_args(argc - optind, argv + optind);
+	o->filter = capctl_join_args(argc - optind, argv + optind);
 	if (!o->filter) {
 		capctl_err("out of memory");
 		return 1;
